@@ -1,0 +1,1 @@
+"""rtseg: real-time instance segmentation with stable track IDs."""

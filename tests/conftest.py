@@ -1,0 +1,37 @@
+"""Shared test fixtures: the third-party models and media that live in ../shared."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+FP32_MODEL = SHARED / "models" / "yolov8n-seg-fp32-320.onnx"
+INT8_MODEL = SHARED / "models" / "yolov8n-seg-int8-320.onnx"
+HIGHWAY_CLIP = SHARED / "media" / "highway-dashcam-960x540.mp4"
+
+
+def require_shared(path: Path) -> Path:
+    """Return a ../shared path; fail loudly in CI when it is missing, skip locally with a reason."""
+    if path.exists():
+        return path
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must provide {path} (../shared beside the repo)")
+    pytest.skip(f"{path} not present (../shared is absent and CI is unset)")
+
+
+@pytest.fixture
+def fp32_model() -> Path:
+    return require_shared(FP32_MODEL)
+
+
+@pytest.fixture
+def int8_model() -> Path:
+    return require_shared(INT8_MODEL)
+
+
+@pytest.fixture
+def highway_clip() -> Path:
+    return require_shared(HIGHWAY_CLIP)
