@@ -18,7 +18,7 @@ MAX_NMS_CANDIDATES = 30000
 
 @dataclass(frozen=True)
 class Candidates:
-    """Detections of one image in model-input pixels, sorted by descending confidence."""
+    """Detections of one image in model-input pixels, in the order the model ranks them."""
 
     xyxy: np.ndarray  # (N, 4) float32
     confidence: np.ndarray  # (N,) float32
@@ -103,7 +103,7 @@ def decode_end2end(pred: np.ndarray, options: DecodeOptions) -> Candidates:
     pred = pred.astype(np.float32, copy=False)
     class_id = pred[:, 5].round().astype(np.int64)
     keep = np.flatnonzero((pred[:, 4] > options.conf) & _filter_classes(class_id, options.classes))
-    keep = keep[np.argsort(-pred[keep, 4], kind="stable")[: options.max_det]]
+    keep = keep[: options.max_det]
     return Candidates(
         xyxy=pred[keep, 0:4],
         confidence=pred[keep, 4],

@@ -32,7 +32,7 @@ def letterbox_geometry(
     """
     height, width = frame_hw
     gain = min(input_hw[0] / height, input_hw[1] / width)
-    resized_w, resized_h = round(width * gain), round(height * gain)
+    resized_w, resized_h = max(round(width * gain), 1), max(round(height * gain), 1)
     pad_w, pad_h = input_hw[1] - resized_w, input_hw[0] - resized_h
     if stride:
         pad_w, pad_h = pad_w % stride, pad_h % stride
@@ -78,14 +78,17 @@ def to_blob(images: list[np.ndarray], dtype: np.dtype) -> np.ndarray:
 def boxes_to_frame(boxes: np.ndarray, box: Letterbox) -> np.ndarray:
     """Map xyxy boxes from model-input pixels back to frame pixels, clipped to the frame.
 
-    Uses the same gain and rounded padding as Ultralytics' ``scale_boxes``.
+    Like Ultralytics' ``scale_boxes``: per-axis gains of the rounded resized size, rounded padding.
     """
     height, width = box.frame_hw
     in_h, in_w = box.input_hw
     gain = min(in_h / height, in_w / width)
-    pad_x = round((in_w - width * gain) / 2 - 0.1)
-    pad_y = round((in_h - height * gain) / 2 - 0.1)
-    out = (boxes - np.array([pad_x, pad_y, pad_x, pad_y], dtype=np.float32)) / np.float32(gain)
+    new_h, new_w = max(round(height * gain), 1), max(round(width * gain), 1)
+    pad_x = round((in_w - new_w) / 2 - 0.1)
+    pad_y = round((in_h - new_h) / 2 - 0.1)
+    offset = np.array([pad_x, pad_y, pad_x, pad_y], dtype=np.float32)
+    scale = np.array([new_w / width, new_h / height] * 2, dtype=np.float32)
+    out = (boxes - offset) / scale
     np.clip(out[:, 0::2], 0, width, out=out[:, 0::2])
     np.clip(out[:, 1::2], 0, height, out=out[:, 1::2])
     return out.astype(np.float32, copy=False)

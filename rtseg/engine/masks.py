@@ -1,14 +1,16 @@
 """Instance masks at frame resolution from mask coefficients and prototypes (pure numpy).
 
-Reproduces Ultralytics' ``process_mask_native`` (``retina_masks=True``): the mask LOGITS
-(coefficients · prototypes) are bilinearly resized (PyTorch ``align_corners=False`` semantics)
-from the prototypes' un-padded region to the frame, cropped to the box, and thresholded at 0.
-Only each box's pixels are computed: a separable interpolation of the small prototype window
-under the box, never a full-frame upsample per instance.
+Reproduces Ultralytics' ``process_mask_native`` (``retina_masks=True``): the prototypes are
+upsampled by a small factor (1, 2 or 4) so their letterbox padding falls on whole pixels, the
+padding is cut off, the mask LOGITS are bilinearly resized (PyTorch ``align_corners=False``) to the
+frame, cropped to the box and thresholded at 0. Both resizes are linear and separable, so each
+axis collapses into one (frame pixels x prototype pixels) matrix; each instance then only
+computes the pixels inside its own box from the small prototype window under it.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -16,86 +18,89 @@ import numpy as np
 
 
 @dataclass(frozen=True)
-class AxisSampling:
-    """For every output pixel along one axis: the two source indices and their weights."""
+class AxisResampling:
+    """Linear map from prototype pixels to frame pixels along one axis, with the band of
+    non-zero prototype pixels for every frame pixel."""
 
-    low: np.ndarray  # (n_out,) int64, absolute index into the prototype axis
-    high: np.ndarray  # (n_out,) int64
-    weight_high: np.ndarray  # (n_out,) float32; weight of ``low`` is 1 - weight_high
+    weights: np.ndarray  # (n_frame, n_proto) float32
+    first: np.ndarray  # (n_frame,) first prototype index with non-zero weight
+    stop: np.ndarray  # (n_frame,) one past the last such index
 
 
-def _axis_sampling(n_out: int, crop_start: int, crop_len: int) -> AxisSampling:
-    """Bilinear source positions for resizing ``crop_len`` samples to ``n_out`` (half-pixel)."""
-    scale = crop_len / n_out
-    source = np.maximum((np.arange(n_out, dtype=np.float64) + 0.5) * scale - 0.5, 0.0)
+def bilinear_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out, n_in) weights of PyTorch bilinear resizing with ``align_corners=False``."""
+    source = np.maximum((np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5, 0.0)
     low = np.floor(source).astype(np.int64)
-    high = np.minimum(low + 1, crop_len - 1)
-    return AxisSampling(
-        low=low + crop_start,
-        high=high + crop_start,
-        weight_high=(source - low).astype(np.float32),
-    )
+    high = np.minimum(low + 1, n_in - 1)
+    weight = source - low
+    matrix = np.zeros((n_out, n_in), dtype=np.float64)
+    rows = np.arange(n_out)
+    matrix[rows, low] += 1.0 - weight
+    matrix[rows, high] += weight
+    return matrix
+
+
+def _axis(n_frame: int, n_proto: int, factor: int, start: int, length: int) -> AxisResampling:
+    upsample = bilinear_matrix(n_proto, n_proto * factor)[start : start + length]
+    weights = (bilinear_matrix(length, n_frame) @ upsample).astype(np.float32)
+    nonzero = weights != 0
+    first = nonzero.argmax(axis=1)
+    stop = n_proto - nonzero[:, ::-1].argmax(axis=1)
+    return AxisResampling(weights=weights, first=first, stop=stop)
 
 
 @lru_cache(maxsize=16)
-def mask_sampling(
+def mask_resampling(
     frame_hw: tuple[int, int], proto_hw: tuple[int, int]
-) -> tuple[AxisSampling, AxisSampling]:
-    """Row and column sampling from prototype space to the frame, like ``scale_masks``.
-
-    The prototypes' letterbox padding is cut off with the same rounding as Ultralytics.
-    """
+) -> tuple[AxisResampling, AxisResampling]:
+    """Row and column maps from prototypes to the frame, with Ultralytics' rounding."""
     (height, width), (proto_h, proto_w) = frame_hw, proto_hw
-    gain = min(proto_h / height, proto_w / width)
-    pad_w, pad_h = (proto_w - width * gain) / 2, (proto_h - height * gain) / 2
-    top, left = round(pad_h - 0.1), round(pad_w - 0.1)
-    bottom, right = proto_h - round(pad_h + 0.1), proto_w - round(pad_w + 0.1)
+    gain = min(4 * proto_h / height, 4 * proto_w / width)
+    pad = (4 * proto_h - max(round(height * gain), 1)) | (4 * proto_w - max(round(width * gain), 1))
+    factor = 4 // math.gcd(4, pad | pad // 2)
+    up_h, up_w = proto_h * factor, proto_w * factor
+    gain = min(up_h / height, up_w / width)
+    content_h, content_w = max(round(height * gain), 1), max(round(width * gain), 1)
+    top, left = round((up_h - content_h) / 2 - 0.1), round((up_w - content_w) / 2 - 0.1)
     return (
-        _axis_sampling(height, top, bottom - top),
-        _axis_sampling(width, left, right - left),
+        _axis(height, proto_h, factor, top, content_h),
+        _axis(width, proto_w, factor, left, content_w),
     )
-
-
-def _interpolation_matrix(sampling: AxisSampling, start: int, stop: int) -> tuple[np.ndarray, int]:
-    """Dense (n, window) matrix resampling a prototype window onto output pixels start:stop."""
-    low, high = sampling.low[start:stop], sampling.high[start:stop]
-    weight = sampling.weight_high[start:stop]
-    origin = int(low.min())
-    matrix = np.zeros((stop - start, int(high.max()) - origin + 1), dtype=np.float32)
-    rows = np.arange(stop - start)
-    matrix[rows, low - origin] += 1.0 - weight
-    matrix[rows, high - origin] += weight
-    return matrix, origin
 
 
 def box_pixel_range(lo: float, hi: float) -> tuple[int, int]:
     """Integer pixel span [start, stop) of pixels p with lo <= p < hi (Ultralytics' crop rule)."""
-    start, stop = int(np.ceil(lo)), int(np.ceil(hi))
+    start, stop = math.ceil(lo), math.ceil(hi)
     return start, max(stop, start)
+
+
+def _window(axis: AxisResampling, start: int, stop: int) -> tuple[np.ndarray, slice]:
+    band = slice(int(axis.first[start:stop].min()), int(axis.stop[start:stop].max()))
+    return axis.weights[start:stop, band], band
 
 
 def instance_masks(
     coefficients: np.ndarray, prototypes: np.ndarray, xyxy: np.ndarray, frame_hw: tuple[int, int]
-) -> np.ndarray:
-    """Boolean (N, H, W) masks for N instances, each non-zero only inside its frame-pixel box.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean (N, H, W) masks for N instances, each non-zero only inside its frame-pixel box,
+    and which of them are non-empty (Ultralytics drops detections whose mask is empty).
 
     ``prototypes`` is one image's ``[nm, mh, mw]``; ``xyxy`` boxes are in frame pixels.
     """
-    num_protos, proto_h, proto_w = prototypes.shape
-    rows, cols = mask_sampling(frame_hw, (proto_h, proto_w))
+    num_protos = prototypes.shape[0]
+    rows, cols = mask_resampling(frame_hw, prototypes.shape[1:])
     masks = np.zeros((len(xyxy), *frame_hw), dtype=bool)
+    nonempty = np.zeros(len(xyxy), dtype=bool)
     for index, (x1, y1, x2, y2) in enumerate(xyxy):
         x_start, x_stop = box_pixel_range(x1, x2)
         y_start, y_stop = box_pixel_range(y1, y2)
         if x_stop == x_start or y_stop == y_start:
             continue
-        row_matrix, row_origin = _interpolation_matrix(rows, y_start, y_stop)
-        col_matrix, col_origin = _interpolation_matrix(cols, x_start, x_stop)
-        window = prototypes[
-            :,
-            row_origin : row_origin + row_matrix.shape[1],
-            col_origin : col_origin + col_matrix.shape[1],
-        ]
+        row_weights, row_band = _window(rows, y_start, y_stop)
+        col_weights, col_band = _window(cols, x_start, x_stop)
+        window = prototypes[:, row_band, col_band]
         logits = (coefficients[index] @ window.reshape(num_protos, -1)).reshape(window.shape[1:])
-        masks[index, y_start:y_stop, x_start:x_stop] = (row_matrix @ logits @ col_matrix.T) > 0
-    return masks
+        inside = (row_weights @ logits @ col_weights.T) > 0
+        masks[index, y_start:y_stop, x_start:x_stop] = inside
+        nonempty[index] = inside.any()
+    return masks, nonempty

@@ -153,21 +153,18 @@ class Segmenter:
     def _to_detections(
         self, candidates: Candidates, prototypes: np.ndarray, box: Letterbox
     ) -> sv.Detections:
-        if not len(candidates.xyxy):
-            detections = sv.Detections.empty()
-            detections.mask = np.zeros((0, *box.frame_hw), dtype=bool)
-            detections.data["class_name"] = np.array([], dtype=str)
-            return detections
         xyxy = boxes_to_frame(candidates.xyxy, box)
-        masks = instance_masks(candidates.coefficients, prototypes, xyxy, box.frame_hw)
+        masks, nonempty = instance_masks(candidates.coefficients, prototypes, xyxy, box.frame_hw)
+        if not nonempty.all():
+            xyxy, masks, candidates = xyxy[nonempty], masks[nonempty], candidates.take(nonempty)
         return sv.Detections(
-            xyxy=xyxy,
+            xyxy=xyxy.reshape(-1, 4),
             mask=masks,
             confidence=candidates.confidence,
             class_id=candidates.class_id,
             data={
                 "class_name": np.array(
-                    [self.names.get(int(c), f"class{int(c)}") for c in candidates.class_id]
+                    [self.names.get(int(c), f"class{c}") for c in candidates.class_id], dtype=str
                 )
             },
         )

@@ -179,19 +179,28 @@ def test_yolo26_end2end_layout(tmp_path, metadata):
         [
             (80.5, 70.25, 120.5, 90.25, 0.9, 1, *ONES),
             (10, 10, 50, 50, 0.2, 0, *ONES),
-            (200, 200, 300, 240, 0.6, 2, *LEFT_HALF),
+            (100, 200, 300, 240, 0.6, 2, *LEFT_HALF),
         ]
     )
     seg = Segmenter(seg_model(tmp_path / "e2e.onnx", head, metadata=metadata), device="cpu")
     assert seg.spec.layout == "end2end"
     dets = seg(frame(320, 320))
-    np.testing.assert_array_equal(dets.xyxy, [[80.5, 70.25, 120.5, 90.25], [200, 200, 300, 240]])
+    np.testing.assert_array_equal(dets.xyxy, [[80.5, 70.25, 120.5, 90.25], [100, 200, 300, 240]])
     assert dets.class_id.tolist() == [1, 2]
     assert dets.data["class_name"].tolist() == ["truck", "person"]
     np.testing.assert_array_equal(dets.mask[0], rectangle((320, 320), (71, 91), (81, 121)))
-    assert not dets.mask[1].any()  # box lies right of x = 160, where the logit is -1
+    np.testing.assert_array_equal(dets.mask[1], rectangle((320, 320), (200, 240), (100, 160)))
     filtered = Segmenter(seg_model(tmp_path / "f.onnx", head), device="cpu", classes=[2])
     assert filtered(frame(320, 320)).class_id.tolist() == [2]
+
+
+def test_detection_with_empty_mask_is_dropped_like_ultralytics(tmp_path):
+    # The second box lies right of x = 160, where the LEFT_HALF logit is -1 everywhere.
+    head = anchor_head(
+        [(100, 100, 40, 40), (250, 100, 40, 40)], [{0: 0.9}, {0: 0.8}], [ONES, LEFT_HALF], 3
+    )
+    dets = Segmenter(seg_model(tmp_path / "m.onnx", head), device="cpu")(frame(320, 320))
+    np.testing.assert_array_equal(dets.xyxy, [[80, 80, 120, 120]])
 
 
 def test_batch_on_dynamic_batch_model_equals_single_calls(tmp_path):
