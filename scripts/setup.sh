@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install rtseg into ./.venv from a clean checkout: Debian packages first (when root), then pip.
+# Usage: bash scripts/setup.sh          # the application
+#        bash scripts/setup.sh test     # plus what the test suite needs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+debian_packages=()
+python3 -c "import ensurepip" 2>/dev/null || debian_packages+=(python3-venv)
+# opencv-python links against libGL and GLib.
+ldconfig -p | grep -q 'libGL.so.1 ' || debian_packages+=(libgl1)
+ldconfig -p | grep -q 'libglib-2.0.so.0 ' || debian_packages+=(libglib2.0-0)
+if [ ${#debian_packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    echo "setup: please install these system packages first: ${debian_packages[*]}" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${debian_packages[@]}" >/dev/null
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+if [ "${1:-}" = test ]; then
+  .venv/bin/python -m pip install -q -e ".[test]"
+else
+  .venv/bin/python -m pip install -q -e .
+fi
