@@ -2,5 +2,6 @@
 
 from rtseg.engine import Segmenter
 from rtseg.errors import RtsegError
+from rtseg.tracking import Tracker
 
-__all__ = ["RtsegError", "Segmenter"]
+__all__ = ["RtsegError", "Segmenter", "Tracker"]
