@@ -1,0 +1,9 @@
+"""Outputs fed once per frame: video file, JSON Lines, MOTChallenge text, preview window."""
+
+from rtseg.sinks.base import Sink
+from rtseg.sinks.jsonl import JsonlSink, frame_record
+from rtseg.sinks.mot import MotSink
+from rtseg.sinks.video import VideoSink
+from rtseg.sinks.window import WindowSink
+
+__all__ = ["JsonlSink", "MotSink", "Sink", "VideoSink", "WindowSink", "frame_record"]

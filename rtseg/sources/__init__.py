@@ -1,0 +1,16 @@
+"""Frame sources: recorded files, folders and globs, and live webcams and streams."""
+
+from rtseg.sources.factory import open_source
+from rtseg.sources.frame import Frame, FrameSource
+from rtseg.sources.live import LiveSource, open_capture
+from rtseg.sources.recorded import ImageSequenceSource, VideoFileSource
+
+__all__ = [
+    "Frame",
+    "FrameSource",
+    "ImageSequenceSource",
+    "LiveSource",
+    "VideoFileSource",
+    "open_capture",
+    "open_source",
+]

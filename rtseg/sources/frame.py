@@ -1,0 +1,59 @@
+"""The unit every source yields, and the interface all sources share."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from types import TracebackType
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One captured image and where it sits in its source.
+
+    ``index`` counts every frame of the source, skipped ones included, so gaps show strides and
+    drops; ``time_ms`` is the source's own timestamp (None where it has none, e.g. images);
+    ``captured_at`` is ``time.monotonic()`` when the frame was read, for latency measurements.
+    """
+
+    index: int
+    image: np.ndarray
+    time_ms: float | None
+    captured_at: float
+
+
+class FrameSource(ABC):
+    """A blocking stream of frames; :meth:`read` returns None at the end or once closed."""
+
+    name: str
+    is_live: bool
+    fps: float | None = None
+    frame_count: int | None = None
+    size: tuple[int, int] | None = None
+    dropped: int = 0
+
+    @abstractmethod
+    def read(self) -> Frame | None:
+        """The next frame (recorded) or the newest one (live); None when the input is over."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the input; idempotent, and a pending :meth:`read` returns None."""
+
+    def __iter__(self) -> Iterator[Frame]:
+        while (frame := self.read()) is not None:
+            yield frame
+
+    def __enter__(self) -> FrameSource:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
