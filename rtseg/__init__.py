@@ -2,6 +2,7 @@
 
 from rtseg.engine import Segmenter
 from rtseg.errors import RtsegError
+from rtseg.pipeline import Pipeline
 from rtseg.tracking import Tracker
 
-__all__ = ["RtsegError", "Segmenter", "Tracker"]
+__all__ = ["Pipeline", "RtsegError", "Segmenter", "Tracker"]

@@ -1,0 +1,187 @@
+"""``rtseg run`` (segment and track a source into any mix of outputs) and ``rtseg info``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from contextlib import ExitStack
+
+import cv2
+
+from rtseg.annotate import FrameAnnotator
+from rtseg.engine import Segmenter
+from rtseg.engine.providers import parse_device
+from rtseg.errors import RtsegError
+from rtseg.models import resolve_model
+from rtseg.pipeline import Pipeline, StageError, stop_on_signals
+from rtseg.pipeline.plan import load_segmenter
+from rtseg.sinks import JsonlSink, MotSink, VideoSink, WindowSink
+from rtseg.sources import FrameSource, open_source
+from rtseg.tracking import Tracker
+
+log = logging.getLogger("rtseg")
+
+DEFAULT_FPS = 30.0  # live sources that do not report a frame rate
+EXIT_USAGE = 2  # user-fixable problems, as argparse uses for bad flags
+EXIT_FAILURE = 1
+EXIT_INTERRUPTED = 130
+
+
+class OneLineFormatter(logging.Formatter):
+    """``rtseg: warning: message`` — the same shape as the error lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.levelname_lower = record.levelname.lower()
+        return super().format(record)
+
+
+def configure_logging(verbose: bool) -> None:
+    """One-line log records on stderr; OpenCV's own native log only with ``--verbose`` (its
+    multi-line reports would bury the one line rtseg prints for the same problem)."""
+    cv2.utils.logging.setLogLevel(
+        cv2.utils.logging.LOG_LEVEL_WARNING if verbose else cv2.utils.logging.LOG_LEVEL_SILENT
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineFormatter("rtseg: %(levelname_lower)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+
+
+def device_arg(value: str) -> str:
+    """argparse type: a device string the engine understands."""
+    try:
+        parse_device(value)
+    except RtsegError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rtseg", description="Real-time instance segmentation with stable track IDs."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{run,info}")
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--model", help="YOLO-seg .onnx (default: $RTSEG_MODEL, then models/)")
+    common.add_argument(
+        "--device",
+        type=device_arg,
+        default="auto",
+        help="auto | cpu | cuda[:N] | tensorrt[:N] (default: auto)",
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="debug logs, tracebacks")
+
+    run = commands.add_parser(
+        "run", parents=[common], help="segment and track a video, images, webcam or stream"
+    )
+    run.add_argument(
+        "--source",
+        default="0",
+        help="video file, image, folder, glob, webcam index or rtsp/http(s) URL (default: 0)",
+    )
+    run.add_argument("--conf", type=float, default=0.25, help="confidence threshold")
+    run.add_argument("--iou", type=float, default=0.7, help="NMS IoU threshold")
+    run.add_argument("--classes", type=int, nargs="+", help="keep only these class ids")
+    run.add_argument("--no-track", action="store_true", help="detections only, no track ids")
+    run.add_argument("--show", action="store_true", help="preview window (implied without outputs)")
+    run.add_argument("--output", help="annotated H.264 MP4 video")
+    run.add_argument("--jsonl", help="results as JSON Lines, one line per frame")
+    run.add_argument("--mot", help="tracks as MOTChallenge text")
+    run.add_argument("--trace", action="store_true", help="draw track traces")
+    run.add_argument("--vid-stride", type=int, default=1, help="process every N-th frame")
+    run.add_argument("--loop", action="store_true", help="restart files at their end")
+    run.set_defaults(handler=run_command)
+
+    info = commands.add_parser(
+        "info", parents=[common], help="model metadata, classes and execution providers"
+    )
+    info.set_defaults(handler=info_command)
+    return parser
+
+
+def open_sinks(
+    args: argparse.Namespace, source: FrameSource, names: dict[int, str], stack: ExitStack
+) -> list:
+    """The outputs asked for (a window when none is), each registered to close with ``stack``."""
+    if args.mot and args.no_track:
+        raise RtsegError("--mot writes track ids: drop --no-track")
+    fps = (source.fps or DEFAULT_FPS) / args.vid_stride
+    sinks: list = []
+
+    def add(sink) -> None:
+        stack.callback(sink.close)
+        sinks.append(sink)
+
+    if args.show or not (args.output or args.jsonl or args.mot):
+        add(WindowSink(source.name))
+    if args.output:
+        add(VideoSink(args.output, fps))
+    if args.jsonl:
+        add(JsonlSink(args.jsonl, names))
+    if args.mot:
+        add(MotSink(args.mot))
+    return sinks
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Build the parts, run the pipeline until the input ends or a signal, print the summary."""
+    model = resolve_model(args.model)
+    with ExitStack() as stack:
+        source = open_source(args.source, vid_stride=args.vid_stride, loop=args.loop)
+        stack.callback(source.close)
+        segmenter, workers = load_segmenter(
+            model,
+            source.is_live,
+            device=args.device,
+            conf=args.conf,
+            iou=args.iou,
+            classes=args.classes,
+        )
+        tracker = None if args.no_track else Tracker(frame_rate=source.fps or DEFAULT_FPS)
+        pipeline = Pipeline(
+            source,
+            segmenter,
+            tracker,
+            open_sinks(args, source, segmenter.names, stack),
+            FrameAnnotator(segmenter.names, trace=args.trace),
+            overlay=source.is_live,
+            progress=True,
+            infer_workers=workers,
+        )
+        with stop_on_signals(pipeline.stop) as caught:
+            summary = pipeline.run()
+    print(summary.format(), file=sys.stderr)
+    return caught.exit_code
+
+
+def info_command(args: argparse.Namespace) -> int:
+    """Print the model's facts and the execution providers, one ``key: value`` per line."""
+    info = Segmenter(resolve_model(args.model), device=args.device).info()
+    names = info.pop("names")
+    for key, value in info.items():
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+        print(f"{key}: {shown}")
+    print("names: " + ", ".join(f"{class_id} {name}" for class_id, name in names.items()))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging(args.verbose)
+    try:
+        return args.handler(args)
+    except RtsegError as error:
+        log.debug("details", exc_info=error)
+        print(f"rtseg: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except StageError as error:
+        log.debug("details", exc_info=error)
+        print(f"rtseg: error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("rtseg: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

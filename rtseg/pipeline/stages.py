@@ -1,0 +1,137 @@
+"""Stage threads and the stop-aware queues between them.
+
+Every blocking wait polls a shared stop event, so no stage can hang once the pipeline is
+stopping; the first exception raised in any stage is kept and stops all the others.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+POLL_S = 0.05  # how often a blocked put/get re-checks the stop event
+END = object()  # end-of-input marker passed down the stages
+
+
+class StageError(RuntimeError):
+    """An unexpected exception in a pipeline stage; the original is ``__cause__``."""
+
+    def __init__(self, stage: str, error: BaseException) -> None:
+        lines = str(error).strip().splitlines()
+        detail = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+        super().__init__(f"{stage} failed: {detail}")
+        self.stage = stage
+        self.error = error
+
+
+class Control:
+    """Shared stop event plus the first failure of any stage."""
+
+    def __init__(self) -> None:
+        self.stop_event = threading.Event()
+        self.failure: tuple[str, BaseException] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def stopping(self) -> bool:
+        return self.stop_event.is_set()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def fail(self, stage: str, error: BaseException) -> None:
+        """Record ``error`` unless an earlier stage already failed, then stop everything."""
+        with self._lock:
+            if self.failure is None:
+                self.failure = (stage, error)
+        self.stop()
+
+
+class Channel:
+    """Bounded queue from one stage to the next.
+
+    ``latest_only`` (live sources) never blocks the producer: a full channel drops its stale
+    item and counts it in ``dropped``. Otherwise ``put`` waits for room (back-pressure).
+    Both ``put`` and ``get`` give up when the pipeline is stopping.
+    """
+
+    def __init__(self, control: Control, size: int, latest_only: bool = False) -> None:
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=1 if latest_only else size)
+        self._control = control
+        self._latest_only = latest_only
+        self.dropped = 0
+
+    def put(self, item: Any) -> bool:
+        """Hand ``item`` on; False when the pipeline stopped first."""
+        if self._latest_only and item is not END:
+            return self._replace(item)
+        while not self._control.stopping:
+            try:
+                self._queue.put(item, timeout=POLL_S)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _replace(self, item: Any) -> bool:
+        try:
+            self._queue.get_nowait()
+            self.dropped += 1
+        except queue.Empty:
+            pass
+        self._queue.put_nowait(item)  # the only producer: the slot is free now
+        return not self._control.stopping
+
+    def get(self) -> Any:
+        """Next item (possibly ``END``), or None when the pipeline stopped first."""
+        while not self._control.stopping:
+            try:
+                return self._queue.get(timeout=POLL_S)
+            except queue.Empty:
+                continue
+        return None
+
+
+class Stage(threading.Thread):
+    """A daemon thread running ``body``; an exception is recorded in ``control``, not lost."""
+
+    def __init__(self, name: str, body: Callable[[], None], control: Control) -> None:
+        super().__init__(name=f"rtseg-{name}", daemon=True)
+        self.stage = name
+        self._body = body
+        self._control = control
+
+    def run(self) -> None:
+        try:
+            self._body()
+        except BaseException as error:  # handed to the caller of Pipeline.run
+            self._control.fail(self.stage, error)
+
+
+class Lanes:
+    """Parallel channels used in turn, for stages run by several threads at once.
+
+    Item k goes to lane ``k % n`` and is taken back from the same lane, so items leave in the
+    order they came in however the lanes' threads interleave. ``END`` goes down every lane.
+    """
+
+    def __init__(self, channels: list[Channel]) -> None:
+        self.channels = channels
+        self._put_at = 0
+        self._get_at = 0
+
+    @property
+    def dropped(self) -> int:
+        return sum(channel.dropped for channel in self.channels)
+
+    def put(self, item: Any) -> bool:
+        if item is END:
+            return all([channel.put(END) for channel in self.channels])
+        lane, self._put_at = self._put_at, (self._put_at + 1) % len(self.channels)
+        return self.channels[lane].put(item)
+
+    def get(self) -> Any:
+        lane, self._get_at = self._get_at, (self._get_at + 1) % len(self.channels)
+        return self.channels[lane].get()

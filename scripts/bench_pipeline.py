@@ -1,0 +1,100 @@
+"""Pipeline throughput against the model alone, in one run, configurations interleaved.
+
+* model-only: ``seg.infer`` on frames letterboxed beforehand (``seg.preprocess`` once each);
+* annotate to file: tracked, annotated, written to an H.264 MP4 (``rtseg run --output``);
+* results only: tracked results to JSON Lines, no video (``rtseg run --jsonl``).
+
+Each configuration runs ``--repeats`` times, round-robin, and the medians and their ratios to
+model-only are reported. Example::
+
+    .venv/bin/python scripts/bench_pipeline.py --repeats 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from rtseg.annotate import FrameAnnotator
+from rtseg.engine import Segmenter
+from rtseg.pipeline import Pipeline
+from rtseg.pipeline.plan import load_segmenter
+from rtseg.sinks import JsonlSink, VideoSink
+from rtseg.sources import open_source
+from rtseg.tracking import Tracker
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+DEFAULT_MODEL = SHARED / "models" / "yolov8n-seg-fp32-320.onnx"
+DEFAULT_SOURCE = SHARED / "media" / "highway-dashcam-960x540.mp4"
+
+
+def letterboxed_blobs(seg: Segmenter, source: str) -> list[np.ndarray]:
+    with open_source(source) as frames:
+        return [seg.preprocess(frame.image)[0] for frame in frames]
+
+
+def model_only(seg: Segmenter, blobs: list[np.ndarray]) -> float:
+    """Frames per second of ``seg.infer`` alone."""
+    started = time.perf_counter()
+    for blob in blobs:
+        seg.infer(blob)
+    return len(blobs) / (time.perf_counter() - started)
+
+
+def end_to_end(seg: Segmenter, workers: int, source: str, out_dir: Path, video: bool) -> float:
+    """Frames per second of a full pipeline run (sinks closed, i.e. files complete)."""
+    frames = open_source(source)
+    fps = frames.fps or 30.0
+    if video:
+        sinks = [VideoSink(out_dir / "bench.mp4", fps)]
+    else:
+        sinks = [JsonlSink(out_dir / "bench.jsonl", seg.names)]
+    annotator = FrameAnnotator(seg.names) if video else None
+    pipeline = Pipeline(
+        frames, seg, Tracker(frame_rate=fps), sinks, annotator, infer_workers=workers
+    )
+    return pipeline.run().fps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=str(DEFAULT_MODEL))
+    parser.add_argument("--source", default=str(DEFAULT_SOURCE))
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+
+    seg = Segmenter(args.model, device=args.device)  # the engine's defaults: all cores
+    piped, workers = load_segmenter(args.model, live=False, device=args.device)  # as `rtseg run`
+    blobs = letterboxed_blobs(seg, args.source)
+    model_only(seg, blobs[:20])  # warm-up
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        configs: dict[str, Callable[[], float]] = {
+            "model-only": lambda: model_only(seg, blobs),
+            "annotate to file": lambda: end_to_end(piped, workers, args.source, tmp, video=True),
+            "results only": lambda: end_to_end(piped, workers, args.source, tmp, video=False),
+        }
+        runs: dict[str, list[float]] = {name: [] for name in configs}
+        for _ in range(args.repeats):
+            for name, measure in configs.items():
+                runs[name].append(measure())
+
+    base = statistics.median(runs["model-only"])
+    print(f"{Path(args.model).name} on {seg.provider}, {len(blobs)} frames of {args.source}")
+    print(f"pipeline: {workers} inference worker(s); model-only: one session, all cores")
+    print(f"{'configuration':<18} {'median fps':>10} {'ratio':>6}   runs")
+    for name, values in runs.items():
+        median = statistics.median(values)
+        shown = " ".join(f"{value:.1f}" for value in values)
+        print(f"{name:<18} {median:>10.1f} {median / base:>6.2f}   {shown}")
+
+
+if __name__ == "__main__":
+    main()

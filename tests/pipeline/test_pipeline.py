@@ -1,0 +1,237 @@
+"""Pipeline mechanics with stand-in stages: order, back-pressure, drops, errors, shutdown."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from rtseg.errors import RtsegError
+from rtseg.pipeline import Pipeline, StageError, stop_on_signals
+from tests.pipeline.fakes import (
+    HANG_GUARD_S,
+    CountingAnnotator,
+    FakeSegmenter,
+    FakeSource,
+    FakeTracker,
+    RecordingSink,
+)
+
+
+def rtseg_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("rtseg-")]
+
+
+def run_guarded(pipeline: Pipeline):
+    """Run in a helper thread so a hang fails the test instead of blocking it."""
+    result: dict = {}
+
+    def target() -> None:
+        try:
+            result["summary"] = pipeline.run()
+        except BaseException as error:
+            result["error"] = error
+
+    runner = threading.Thread(target=target)
+    runner.start()
+    runner.join(HANG_GUARD_S)
+    assert not runner.is_alive(), "pipeline hung"
+    if "error" in result:
+        raise result["error"]
+    return result["summary"]
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_threads():
+    yield
+    assert rtseg_threads() == []
+
+
+def test_recorded_source_every_frame_in_order_and_closed():
+    source, sink = FakeSource(50), RecordingSink(delay_s=0.001)
+    pipeline = Pipeline(source, FakeSegmenter(delay_s=0.001), sinks=[sink], queue_size=2)
+    summary = run_guarded(pipeline)
+    assert sink.indices == list(range(50))
+    assert summary.frames == 50
+    assert summary.dropped == 0
+    assert not summary.stopped_early
+    assert summary.tracks is None
+    assert set(summary.stage_ms) == {"capture", "infer", "post", "render"}
+    assert sink.closed == 1
+    assert source.closed >= 1
+
+
+def test_recorded_reader_waits_on_back_pressure():
+    source, sink = FakeSource(100), RecordingSink()
+    sink.gate.clear()  # the sink blocks on its first frame
+    pipeline = Pipeline(source, FakeSegmenter(), sinks=[sink], queue_size=1)
+    runner = threading.Thread(target=pipeline.run)
+    runner.start()
+    time.sleep(0.5)
+    # capture, infer, post and render each hold one packet; three queues hold one each
+    assert source.reads <= 7
+    sink.gate.set()
+    runner.join(HANG_GUARD_S)
+    assert not runner.is_alive()
+    assert sink.indices == list(range(100))
+
+
+def test_live_source_keeps_only_newest_frames():
+    source, sink = FakeSource(None, live=True), RecordingSink()
+    processed: list[int] = []
+
+    def on_frame(frame, detections):
+        processed.append(frame.index)
+        if len(processed) == 10:
+            pipeline.stop()
+
+    pipeline = Pipeline(source, FakeSegmenter(delay_s=0.02), sinks=[sink], on_frame=on_frame)
+    summary = run_guarded(pipeline)
+    assert processed == sink.indices
+    assert len(processed) == 10
+    assert processed == sorted(set(processed))
+    assert summary.dropped > 0
+    assert summary.dropped + summary.frames <= source.reads
+    assert summary.stopped_early
+
+
+def test_tracker_gets_frames_skipped_and_tracks_are_counted():
+    tracker = FakeTracker()
+    summary = run_guarded(Pipeline(FakeSource(5, index_step=3), FakeSegmenter(), tracker))
+    assert tracker.skipped == [0, 2, 2, 2, 2]
+    assert summary.tracks == 1
+
+
+def test_callback_gets_frame_and_detections_and_can_stop():
+    seen = []
+
+    def on_frame(frame, detections):
+        seen.append((frame.index, float(detections.confidence[0]), int(detections.tracker_id[0])))
+        if frame.index == 9:
+            pipeline.stop()
+
+    sink = RecordingSink()
+    pipeline = Pipeline(FakeSource(100), FakeSegmenter(), FakeTracker(), [sink], on_frame=on_frame)
+    summary = run_guarded(pipeline)
+    assert seen == [(i, float(i), 7) for i in range(10)]
+    assert sink.indices == list(range(10))
+    assert summary.frames == 10
+    assert summary.stopped_early
+    assert sink.closed == 1
+
+
+def test_sink_stop_request_ends_the_run():
+    sink = RecordingSink(stop_after=3)
+    summary = run_guarded(Pipeline(FakeSource(100), FakeSegmenter(), sinks=[sink]))
+    assert sink.indices == [0, 1, 2]
+    assert summary.stopped_early
+
+
+@pytest.mark.parametrize(
+    ("stage", "source", "segmenter", "sink"),
+    [
+        ("capture", FakeSource(20, fail_at=3), FakeSegmenter(), RecordingSink()),
+        ("infer", FakeSource(20), FakeSegmenter(fail_in="infer"), RecordingSink()),
+        ("post", FakeSource(20), FakeSegmenter(fail_in="post"), RecordingSink()),
+        ("render", FakeSource(20), FakeSegmenter(), RecordingSink(fail_at=3)),
+    ],
+)
+def test_stage_failure_stops_everything_and_is_raised(stage, source, segmenter, sink):
+    with pytest.raises(StageError) as raised:
+        run_guarded(Pipeline(source, segmenter, sinks=[sink]))
+    assert raised.value.stage == stage
+    assert isinstance(raised.value.__cause__, ValueError | OSError)
+    assert stage in str(raised.value)
+    assert sink.indices == list(range(len(sink.indices)))
+    assert len(sink.indices) <= 3
+    assert sink.closed == 1
+
+
+def test_callback_failure_is_a_render_failure():
+    def on_frame(frame, detections):
+        raise KeyError("bad callback")
+
+    with pytest.raises(StageError, match="render failed"):
+        run_guarded(Pipeline(FakeSource(5), FakeSegmenter(), on_frame=on_frame))
+
+
+def test_user_error_in_a_stage_is_raised_as_is():
+    source = FakeSource(20, fail_at=2, error=RtsegError("cannot read frame 2"))
+    with pytest.raises(RtsegError, match="cannot read frame 2"):
+        run_guarded(Pipeline(source, FakeSegmenter()))
+
+
+def test_every_sink_is_closed_when_one_close_fails():
+    first, second = RecordingSink(fail_on_close=True), RecordingSink()
+    with pytest.raises(StageError, match="cannot flush"):
+        run_guarded(Pipeline(FakeSource(3), FakeSegmenter(), sinks=[first, second]))
+    assert (first.closed, second.closed) == (1, 1)
+    assert second.indices == [0, 1, 2]
+
+
+def test_annotates_only_for_sinks_that_need_it_and_keeps_callback_frame_clean():
+    annotator, plain = CountingAnnotator(), RecordingSink()
+    run_guarded(Pipeline(FakeSource(3), FakeSegmenter(), sinks=[plain], annotator=annotator))
+    assert annotator.calls == 0
+    assert plain.annotated == [None] * 3
+
+    pixels = []
+    needy = RecordingSink(needs_annotation=True)
+    pipeline = Pipeline(
+        FakeSource(3),
+        FakeSegmenter(),
+        sinks=[needy],
+        annotator=annotator,
+        on_frame=lambda frame, detections: pixels.append(int(frame.image[1, 1, 0])),
+    )
+    run_guarded(pipeline)
+    assert annotator.calls == 3
+    assert all(np.all(image == 255) for image in needy.annotated)
+    assert pixels == [0, 0, 0]
+
+
+def test_ctrl_c_interrupts_cleanly():
+    sink = RecordingSink(delay_s=0.005)
+    pipeline = Pipeline(FakeSource(None), FakeSegmenter(), sinks=[sink])
+    threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.run()
+    assert sink.closed == 1
+    assert sink.indices == list(range(len(sink.indices)))
+
+
+def test_signal_handlers_turn_sigint_into_a_stop():
+    sink = RecordingSink(delay_s=0.005)
+    pipeline = Pipeline(FakeSource(None), FakeSegmenter(), sinks=[sink])
+    threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+    with stop_on_signals(pipeline.stop) as caught:
+        summary = pipeline.run()
+    assert caught.exit_code == 128 + signal.SIGINT
+    assert summary.stopped_early
+    assert summary.frames == len(sink.indices) > 0
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_runs_once():
+    pipeline = Pipeline(FakeSource(1), FakeSegmenter())
+    run_guarded(pipeline)
+    with pytest.raises(RuntimeError, match="once"):
+        pipeline.run()
+
+
+def test_summary_format_mentions_everything():
+    summary = run_guarded(Pipeline(FakeSource(4), FakeSegmenter(), FakeTracker()))
+    text = summary.format()
+    for word in ("4 frames", "fps", "latency p50/p95", "capture", "infer", "render", "dropped"):
+        assert word in text
+    assert "tracks: 1" in text
+
+
+def test_stage_error_is_one_line():
+    error = StageError("infer", RuntimeError("first line\nsecond line"))
+    assert str(error) == "infer failed: RuntimeError: first line"
+    assert str(StageError("post", KeyError())) == "post failed: KeyError"
