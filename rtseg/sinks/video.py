@@ -25,7 +25,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_FPS = 30.0
 PREFERRED_CODEC = "libx264"
 FALLBACK_CODEC = "mpeg4"
-X264_OPTIONS = {"preset": "veryfast", "crf": "23"}
+X264_OPTIONS = {
+    "preset": "superfast",
+    "crf": "23",
+}  # keeps encoding off the critical path on 2 cores
 FALLBACK_BIT_RATE = 8_000_000
 
 
@@ -109,7 +112,10 @@ class VideoSink:
         image = frame.image if annotated is None else annotated
         if self._stream is None:
             self._open(*image.shape[:2])
-        video_frame = av.VideoFrame.from_ndarray(self._fit(image), format="bgr24")
+        # OpenCV's BGR -> I420 (BT.601 limited range, like swscale's default) is ~4x faster
+        # than letting PyAV convert.
+        planar = cv2.cvtColor(np.ascontiguousarray(self._fit(image)), cv2.COLOR_BGR2YUV_I420)
+        video_frame = av.VideoFrame.from_ndarray(planar, format="yuv420p")
         video_frame.pts = self.frames_written
         video_frame.time_base = 1 / self.rate
         self._mux(video_frame)
