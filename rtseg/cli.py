@@ -17,6 +17,7 @@ from rtseg.errors import RtsegError
 from rtseg.models import resolve_model
 from rtseg.pipeline import Pipeline, StageError, stop_on_signals
 from rtseg.pipeline.plan import load_segmenter
+from rtseg.serve import LiveViewSink
 from rtseg.sinks import JsonlSink, MotSink, VideoSink, WindowSink
 from rtseg.sources import FrameSource, open_source
 from rtseg.tracking import Tracker
@@ -91,6 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--output", help="annotated H.264 MP4 video")
     run.add_argument("--jsonl", help="results as JSON Lines, one line per frame")
     run.add_argument("--mot", help="tracks as MOTChallenge text")
+    run.add_argument(
+        "--serve",
+        metavar="[HOST:]PORT",
+        help="browser live view + /api/status + /metrics (host 127.0.0.1 unless given)",
+    )
+    run.add_argument("--serve-token", help="token the live view requires (Bearer or ?token=)")
     run.add_argument("--trace", action="store_true", help="draw track traces")
     run.add_argument("--vid-stride", type=int, default=1, help="process every N-th frame")
     run.add_argument("--loop", action="store_true", help="restart files at their end")
@@ -109,6 +116,8 @@ def open_sinks(
     """The outputs asked for (a window when none is), each registered to close with ``stack``."""
     if args.mot and args.no_track:
         raise RtsegError("--mot writes track ids: drop --no-track")
+    if args.serve_token and not args.serve:
+        raise RtsegError("--serve-token needs --serve [HOST:]PORT")
     fps = (source.fps or DEFAULT_FPS) / args.vid_stride
     sinks: list = []
 
@@ -116,8 +125,10 @@ def open_sinks(
         stack.callback(sink.close)
         sinks.append(sink)
 
-    if args.show or not (args.output or args.jsonl or args.mot):
+    if args.show or not (args.output or args.jsonl or args.mot or args.serve):
         add(WindowSink(source.name))
+    if args.serve:
+        add(LiveViewSink(args.serve, token=args.serve_token))
     if args.output:
         add(VideoSink(args.output, fps))
     if args.jsonl:
@@ -142,16 +153,20 @@ def run_command(args: argparse.Namespace) -> int:
             classes=args.classes,
         )
         tracker = None if args.no_track else Tracker(frame_rate=source.fps or DEFAULT_FPS)
+        sinks = open_sinks(args, source, segmenter.names, stack)
         pipeline = Pipeline(
             source,
             segmenter,
             tracker,
-            open_sinks(args, source, segmenter.names, stack),
+            sinks,
             FrameAnnotator(segmenter.names, trace=args.trace),
             overlay=source.is_live,
             progress=True,
             infer_workers=workers,
         )
+        for sink in sinks:
+            if isinstance(sink, LiveViewSink):
+                sink.status = lambda: {"dropped_frames": pipeline.dropped}
         with stop_on_signals(pipeline.stop) as caught:
             summary = pipeline.run()
     print(summary.format(), file=sys.stderr)

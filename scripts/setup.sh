@@ -10,6 +10,10 @@ python3 -c "import ensurepip" 2>/dev/null || debian_packages+=(python3-venv)
 # opencv-python links against libGL and GLib.
 ldconfig -p | grep -q 'libGL.so.1 ' || debian_packages+=(libgl1)
 ldconfig -p | grep -q 'libglib-2.0.so.0 ' || debian_packages+=(libglib2.0-0)
+if [ "${1:-}" = test ]; then
+  # The live-view test drives a real browser.
+  [ -x /usr/bin/chromium ] || debian_packages+=(chromium)
+fi
 if [ ${#debian_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
     echo "setup: please install these system packages first: ${debian_packages[*]}" >&2

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -197,6 +200,67 @@ def test_sigint_leaves_playable_video_and_valid_jsonl(tmp_path, fp32_model, high
     assert 20 <= len(records) < CLIP_FRAMES
     assert [record["frame"] for record in records] == list(range(len(records)))
     assert decoded_frames(video) == len(records)  # each sink got exactly the frames done
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def http_get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, b""
+    except urllib.error.URLError:  # not listening yet
+        return 0, b""
+
+
+def test_serve_flag_publishes_live_status_until_sigint(tmp_path, fp32_model, highway_clip):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        rtseg_command(
+            "run",
+            "--source",
+            highway_clip,
+            "--model",
+            fp32_model,
+            "--device",
+            "cpu",
+            "--loop",
+            "--serve",
+            f"127.0.0.1:{port}",
+            "--serve-token",
+            "s3cret",
+        ),
+        cwd=tmp_path,
+        env=clean_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + HANG_GUARD_S
+        status: dict = {}
+        while not (status.get("frames", 0) > 10 and status.get("active_tracks", 0) > 0):
+            assert process.poll() is None, process.stderr.read()
+            assert time.monotonic() < deadline, f"live view never showed tracked frames: {status}"
+            time.sleep(0.2)
+            code, body = http_get(f"{base}/api/status?token=s3cret")
+            status = json.loads(body) if code == 200 else {}
+        assert status["fps"] > 0 and status["objects"].get("car", 0) > 0
+        assert status["dropped_frames"] == 0  # a recorded source drops nothing, even served
+        assert http_get(f"{base}/metrics?token=wrong")[0] == 401
+        code, metrics = http_get(f"{base}/metrics?token=s3cret")
+        assert code == 200 and b"rtseg_frames_total" in metrics
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=HANG_GUARD_S) == 128 + signal.SIGINT
+    finally:
+        process.kill()
+    assert "live view at http://127.0.0.1:" in process.stderr.read()
 
 
 @pytest.mark.parametrize(
