@@ -194,6 +194,16 @@ def test_annotates_only_for_sinks_that_need_it_and_keeps_callback_frame_clean():
     assert pixels == [0, 0, 0]
 
 
+@pytest.fixture
+def sigint_raises():
+    """Python's own SIGINT handler, even when the test runner inherited SIGINT as ignored
+    (as background jobs of a non-interactive shell do)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("sigint_raises")
 def test_ctrl_c_interrupts_cleanly():
     sink = RecordingSink(delay_s=0.005)
     pipeline = Pipeline(FakeSource(None), FakeSegmenter(), sinks=[sink])
@@ -204,6 +214,7 @@ def test_ctrl_c_interrupts_cleanly():
     assert sink.indices == list(range(len(sink.indices)))
 
 
+@pytest.mark.usefixtures("sigint_raises")
 def test_signal_handlers_turn_sigint_into_a_stop():
     sink = RecordingSink(delay_s=0.005)
     pipeline = Pipeline(FakeSource(None), FakeSegmenter(), sinks=[sink])
