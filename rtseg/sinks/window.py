@@ -48,6 +48,7 @@ class WindowSink:
     def _disable(self, reason: str) -> None:
         logger.warning("preview window disabled: %s", reason)
         self._enabled = False
+        self.needs_annotation = False  # nothing to show: spare the pipeline the drawing
 
     def write(self, frame: Frame, annotated: np.ndarray | None, detections: sv.Detections) -> None:
         if not self._enabled or self.stop_requested:

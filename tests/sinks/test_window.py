@@ -32,6 +32,7 @@ def test_without_display_warns_once_and_does_nothing(monkeypatch, caplog):
     assert len(caplog.records) == 1 and "no display" in caplog.records[0].message
     assert "\n" not in caplog.records[0].message
     assert not sink.stop_requested
+    assert not sink.needs_annotation  # the pipeline need not draw for a window nobody sees
 
 
 class FakeHighGui:
