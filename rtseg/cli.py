@@ -81,8 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--source",
-        default="0",
-        help="video file, image, folder, glob, webcam index or rtsp/http(s) URL (default: 0)",
+        action="append",
+        help="video file, image, folder, glob, webcam index or rtsp/http(s) URL (default: 0);"
+        " give it several times to run several sources with one model",
+    )
+    run.add_argument(
+        "--sources",
+        metavar="FILE",
+        help="streams file (YAML or JSON): several sources with names and per-stream options",
     )
     run.add_argument("--conf", type=float, default=0.25, help="confidence threshold")
     run.add_argument("--iou", type=float, default=0.7, help="NMS IoU threshold")
@@ -140,9 +146,13 @@ def open_sinks(
 
 def run_command(args: argparse.Namespace) -> int:
     """Build the parts, run the pipeline until the input ends or a signal, print the summary."""
+    if args.sources or len(args.source or ()) > 1:
+        from rtseg.cli_multi import run_multi  # builds on this module: imported on use
+
+        return run_multi(args)
     model = resolve_model(args.model)
     with ExitStack() as stack:
-        source = open_source(args.source, vid_stride=args.vid_stride, loop=args.loop)
+        source = open_source((args.source or ["0"])[0], vid_stride=args.vid_stride, loop=args.loop)
         stack.callback(source.close)
         segmenter, workers = load_segmenter(
             model,

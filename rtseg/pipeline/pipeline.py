@@ -97,6 +97,11 @@ class Pipeline:
         self._started = False
 
     @property
+    def stats(self) -> Stats:
+        """Live per-stage timings, latency and track counts of the current run."""
+        return self._stats
+
+    @property
     def dropped(self) -> int:
         """Live frames discarded as stale so far (by the source and by the pipeline)."""
         return self.source.dropped + self._to_infer.dropped

@@ -2,8 +2,9 @@
 
 A small model spread over all cores by onnxruntime wastes much of them in synchronisation;
 single-threaded sessions each running its own frame keep every core busy (on 2 cores about
-1.25x the throughput). Live input wants the newest frame done soonest instead, so it gets one
-session using all cores. On a GPU the threads barely matter and one frame at a time is kept.
+1.25x the throughput). A live stream wants its newest frame done soonest instead, so one live
+stream gets one session using all cores; several (sharing one model) are inferred side by side.
+On a GPU the threads barely matter and one frame at a time is kept.
 """
 
 from __future__ import annotations
@@ -28,16 +29,20 @@ class InferencePlan:
     threads: int | None
 
 
-def inference_plan(live: bool, cores: int | None = None) -> InferencePlan:
+def inference_plan(live: bool, cores: int | None = None, streams: int = 1) -> InferencePlan:
+    """Live input has one frame in flight per stream, so several live streams (one model
+    serving them all) are inferred side by side like recorded frames."""
     cores = cores or os.cpu_count() or 1
-    if live or cores < 2:
+    workers = min(cores, MAX_WORKERS, streams if live else MAX_WORKERS)
+    if workers < 2:
         return InferencePlan(workers=1, threads=None)
-    workers = min(cores, MAX_WORKERS)
     return InferencePlan(workers=workers, threads=cores // workers)
 
 
-def load_segmenter(model: str | Path, live: bool, **options: Any) -> tuple[Segmenter, int]:
+def load_segmenter(
+    model: str | Path, live: bool, streams: int = 1, **options: Any
+) -> tuple[Segmenter, int]:
     """A ``Segmenter`` threaded for the plan, and the ``infer_workers`` to run it with."""
-    plan = inference_plan(live)
+    plan = inference_plan(live, streams=streams)
     segmenter = Segmenter(model, threads=plan.threads, **options)
     return segmenter, plan.workers if segmenter.provider == CPU_PROVIDER else 1

@@ -38,6 +38,15 @@ class ProgressBar:
         self._bar.close()
 
 
+def status_text(stats: Stats, dropped: int) -> str:
+    """Frames so far, current fps, latency p50/p95 and drops, as one status line."""
+    fps, (p50, p95) = stats.recent()
+    return (
+        f"{stats.frames} frames, {fps:.1f} fps, latency p50/p95 {p50:.0f}/{p95:.0f} ms,"
+        f" dropped {dropped}"
+    )
+
+
 class StatusLine:
     """Every few seconds: current fps, latency p50/p95 and frames dropped so far."""
 
@@ -52,13 +61,7 @@ class StatusLine:
         if now < self._next_at:
             return
         self._next_at = now + STATUS_EVERY_S
-        fps, (p50, p95) = self._stats.recent()
-        print(
-            f"{self._stats.frames} frames, {fps:.1f} fps, latency p50/p95 {p50:.0f}/{p95:.0f} ms,"
-            f" dropped {self._dropped()}",
-            file=self._stream,
-            flush=True,
-        )
+        print(status_text(self._stats, self._dropped()), file=self._stream, flush=True)
 
     def close(self) -> None:
         """Nothing to tear down: the summary follows."""

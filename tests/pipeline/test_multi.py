@@ -1,0 +1,248 @@
+"""MultiPipeline: complete independent streams, one shared inference, isolated stream failures."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+from collections import defaultdict
+from types import SimpleNamespace
+
+import cv2
+import pytest
+
+from rtseg.cli_multi import run_multi, wants_multi
+from rtseg.errors import RtsegError
+from rtseg.pipeline import StageError
+from rtseg.pipeline.multi import MultiPipeline, MultiSummary, Stream
+from rtseg.pipeline.plan import load_segmenter
+from rtseg.sources import Frame, FrameSource, LiveSource, open_source
+from rtseg.tracking import Tracker
+from tests.pipeline.fakes import (
+    HANG_GUARD_S,
+    FakeSegmenter,
+    FakeSource,
+    FakeTracker,
+    RecordingSink,
+)
+from tests.pipeline.test_pipeline import no_leftover_threads  # noqa: F401  (autouse fixture)
+
+CLIP_FRAMES = 221
+
+
+class BatchingSegmenter(FakeSegmenter):
+    """The fake model, with or without a dynamic batch axis; remembers each call's batch size."""
+
+    def __init__(self, dynamic: bool, **options) -> None:
+        super().__init__(**options)
+        self.spec = SimpleNamespace(dynamic_batch=dynamic)
+        self.batch_sizes: list[int] = []
+
+    def infer(self, blob):
+        self.batch_sizes.append(len(blob))
+        return super().infer(blob)
+
+
+class DyingSource(FrameSource):
+    """A live camera that delivers ``frames`` frames of ``inner``, then fails."""
+
+    is_live = True
+
+    def __init__(self, inner: FrameSource, frames: int) -> None:
+        self.name = "dying camera"
+        self._inner = inner
+        self._left = frames
+
+    def read(self) -> Frame | None:
+        if self._left == 0:
+            raise RtsegError("dying camera: connection lost")
+        self._left -= 1
+        return self._inner.read()
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def run_guarded(pipeline: MultiPipeline) -> MultiSummary:
+    """Run in a helper thread so a hang fails the test instead of blocking it."""
+    result: dict = {}
+
+    def target() -> None:
+        try:
+            result["summary"] = pipeline.run()
+        except BaseException as error:
+            result["error"] = error
+
+    runner = threading.Thread(target=target)
+    runner.start()
+    runner.join(HANG_GUARD_S)
+    assert not runner.is_alive(), "multi pipeline hung"
+    if "error" in result:
+        raise result["error"]
+    return result["summary"]
+
+
+@pytest.mark.parametrize("dynamic", [False, True])
+def test_every_stream_complete_in_order_with_its_own_tracker(dynamic):
+    counts = {"a": 30, "b": 45, "c": 12}
+    sinks = {name: RecordingSink() for name in counts}
+    trackers = {name: FakeTracker() for name in counts}
+    streams = [
+        Stream(name, FakeSource(count), [sinks[name]], trackers[name])
+        for name, count in counts.items()
+    ]
+    segmenter = BatchingSegmenter(dynamic, delay_s=0.002)
+    seen = defaultdict(list)
+    summary = run_guarded(
+        MultiPipeline(
+            streams,
+            segmenter,
+            lambda name, frame, _: seen[name].append(frame.index),
+            infer_workers=2,
+        )
+    )
+    for name, count in counts.items():
+        assert sinks[name].indices == list(range(count)) == seen[name]
+        assert sinks[name].closed == 1
+        assert len(trackers[name].skipped) == count
+        assert summary.streams[name].summary.frames == count
+        assert summary.streams[name].error is None
+    assert summary.frames == sum(counts.values())
+    assert sum(segmenter.batch_sizes) == summary.frames
+    assert dynamic or set(segmenter.batch_sizes) == {1}
+    assert not summary.failed and not summary.stopped_early
+
+
+def test_a_failing_live_stream_ends_alone():
+    good, bad = RecordingSink(), RecordingSink()
+    streams = [
+        Stream("good", FakeSource(40), [good]),
+        Stream("bad", FakeSource(None, live=True, fail_at=5, error=OSError("camera gone")), [bad]),
+    ]
+    summary = run_guarded(MultiPipeline(streams, BatchingSegmenter(False)))
+    assert good.indices == list(range(40))
+    assert bad.closed == good.closed == 1
+    assert list(summary.failed) == ["bad"]
+    assert "camera gone" in str(summary.failed["bad"])
+    assert "bad: failed: capture failed: OSError: camera gone" in summary.format()
+
+
+def test_a_blocked_sink_does_not_hold_up_other_streams():
+    blocked, free = RecordingSink(), RecordingSink()
+    blocked.gate.clear()
+    streams = [Stream("blocked", FakeSource(30), [blocked]), Stream("free", FakeSource(60), [free])]
+    done = threading.Event()
+    pipeline = MultiPipeline(
+        streams,
+        BatchingSegmenter(False),
+        lambda name, frame, _: name == "free" and frame.index == 59 and done.set(),
+    )
+    runner = threading.Thread(target=pipeline.run)
+    runner.start()
+    try:
+        assert done.wait(HANG_GUARD_S), "the free stream waited for the blocked one"
+        assert free.indices == list(range(60))
+    finally:
+        blocked.gate.set()
+        runner.join(HANG_GUARD_S)
+    assert blocked.indices == list(range(30))
+
+
+def test_an_inference_failure_stops_every_stream_and_is_raised():
+    sinks = [RecordingSink(), RecordingSink()]
+    streams = [Stream("a", FakeSource(None), [sinks[0]]), Stream("b", FakeSource(None), [sinks[1]])]
+    segmenter = BatchingSegmenter(False, fail_in="infer", fail_at=7)
+    with pytest.raises(StageError, match="infer failed: ValueError: infer broke"):
+        run_guarded(MultiPipeline(streams, segmenter))
+    assert [sink.closed for sink in sinks] == [1, 1]
+
+
+def test_stop_ends_every_stream_and_closes_everything():
+    sources = [FakeSource(None), FakeSource(None, live=True)]
+    sinks = [RecordingSink(), RecordingSink()]
+    streams = [Stream(n, s, [k]) for n, s, k in zip("ab", sources, sinks, strict=True)]
+
+    def stop_soon(name: str, frame: Frame, _) -> None:
+        if name == "a" and frame.index == 20:
+            pipeline.stop()
+
+    pipeline = MultiPipeline(streams, BatchingSegmenter(False), stop_soon)
+    summary = run_guarded(pipeline)
+    assert summary.stopped_early
+    assert [source.closed >= 1 for source in sources] == [True, True]
+    assert [sink.closed for sink in sinks] == [1, 1]
+
+
+def test_streams_need_unique_names_and_own_trackers():
+    tracker = FakeTracker()
+    with pytest.raises(ValueError, match="unique"):
+        MultiPipeline([Stream("a", FakeSource()), Stream("a", FakeSource())], FakeSegmenter())
+    with pytest.raises(ValueError, match="own Tracker"):
+        MultiPipeline(
+            [
+                Stream("a", FakeSource(), tracker=tracker),
+                Stream("b", FakeSource(), tracker=tracker),
+            ],
+            BatchingSegmenter(False),
+        )
+
+
+def multi_args(tmp_path, sources, **options) -> argparse.Namespace:
+    defaults = dict(
+        source=sources, sources=None, model=None, device="cpu", conf=0.25, iou=0.7,
+        classes=None, no_track=False, show=False, serve=None, serve_token=None,
+        output=None, jsonl=None, mot=None, trace=False, vid_stride=1, loop=False,
+    )  # fmt: skip
+    return argparse.Namespace(**{**defaults, **options})
+
+
+def test_three_recorded_sources_give_three_complete_outputs(tmp_path, fp32_model, highway_clip):
+    media = highway_clip.parent  # its stills (the video in it is not an image)
+    stills = len([p for p in media.iterdir() if p.suffix in (".png", ".jpg")])
+    args = multi_args(
+        tmp_path,
+        [str(highway_clip), str(highway_clip), str(media)],
+        model=str(fp32_model),
+        jsonl=str(tmp_path / "all.jsonl"),
+        output=str(tmp_path / "out.mp4"),
+    )
+    assert wants_multi(args)
+    assert run_multi(args) == 0
+    records = defaultdict(list)
+    for line in (tmp_path / "all.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        records[record.pop("stream")].append(record)
+    clip, clip_2 = records["highway-dashcam-960x540"], records["highway-dashcam-960x540-2"]
+    assert [r["frame"] for r in clip] == list(range(CLIP_FRAMES))
+    assert len(records["media"]) == stills
+    assert clip == clip_2  # same input, own tracker: the very same results
+    for stream in records.values():
+        ids = {d["track_id"] for r in stream for d in r["detections"]}
+        assert min(ids) == 1
+    for name, frames in [("highway-dashcam-960x540-2", CLIP_FRAMES), ("media", stills)]:
+        video = cv2.VideoCapture(str(tmp_path / f"out-{name}.mp4"))
+        assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == frames
+        video.release()
+
+
+def test_a_live_source_dying_mid_run_does_not_stop_the_others(fp32_model, highway_clip):
+    segmenter, workers = load_segmenter(fp32_model, live=True, streams=3, device="cpu")
+    sinks = {name: RecordingSink() for name in ("recorded", "ends", "fails")}
+    capture = cv2.VideoCapture(str(highway_clip))  # a "camera" that stops sending
+    sources = {
+        "recorded": open_source(highway_clip),
+        "ends": LiveSource(capture, "ending camera"),
+        "fails": DyingSource(open_source(highway_clip), frames=10),
+    }
+    streams = [
+        Stream(name, sources[name], [sinks[name]], Tracker(frame_rate=25)) for name in sources
+    ]
+    summary = run_guarded(MultiPipeline(streams, segmenter, infer_workers=workers))
+    assert sinks["recorded"].indices == list(range(CLIP_FRAMES))
+    assert summary.streams["recorded"].error is None
+    assert summary.streams["ends"].error is None
+    assert 0 < summary.streams["ends"].summary.frames < CLIP_FRAMES  # newest frames only
+    assert summary.streams["fails"].summary.frames <= 10
+    assert list(summary.failed) == ["fails"]
+    assert "connection lost" in str(summary.failed["fails"])
+    assert all(sink.closed == 1 for sink in sinks.values())
