@@ -29,7 +29,7 @@ import supervision as sv
 from rtseg.errors import RtsegError
 from rtseg.pipeline.batcher import InferenceBatcher, StreamSegmenter, detection_filter
 from rtseg.pipeline.pipeline import JOIN_POLL_S, QUEUE_SIZE, Pipeline
-from rtseg.pipeline.progress import STATUS_EVERY_S, status_text
+from rtseg.pipeline.progress import Every, status_text
 from rtseg.pipeline.stages import StageError
 from rtseg.pipeline.stats import Summary
 
@@ -246,13 +246,11 @@ class MultiStatus:
     ) -> None:
         self._rows = list(zip(pipelines.items(), runners, strict=True))
         self._stream = stream or sys.stderr
-        self._next_at = time.monotonic() + STATUS_EVERY_S
+        self._every = Every()
 
     def update(self) -> None:
-        now = time.monotonic()
-        if now < self._next_at:
+        if not self._every.due():
             return
-        self._next_at = now + STATUS_EVERY_S
         for (name, pipeline), runner in self._rows:
             if runner.is_alive():
                 text = status_text(pipeline.stats, pipeline.dropped)

@@ -47,6 +47,21 @@ def status_text(stats: Stats, dropped: int) -> str:
     )
 
 
+class Every:
+    """True from :meth:`due` once every ``seconds`` (the first time after one period)."""
+
+    def __init__(self, seconds: float = STATUS_EVERY_S) -> None:
+        self._seconds = seconds
+        self._next_at = time.monotonic() + seconds
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        if now < self._next_at:
+            return False
+        self._next_at = now + self._seconds
+        return True
+
+
 class StatusLine:
     """Every few seconds: current fps, latency p50/p95 and frames dropped so far."""
 
@@ -54,13 +69,11 @@ class StatusLine:
         self._stats = stats
         self._dropped = dropped
         self._stream = stream
-        self._next_at = time.monotonic() + STATUS_EVERY_S
+        self._every = Every()
 
     def update(self) -> None:
-        now = time.monotonic()
-        if now < self._next_at:
+        if not self._every.due():
             return
-        self._next_at = now + STATUS_EVERY_S
         print(status_text(self._stats, self._dropped()), file=self._stream, flush=True)
 
     def close(self) -> None:
