@@ -1,4 +1,4 @@
-"""Association costs between tracks and detections (pure functions).
+"""Association costs and gates between tracks and detections (pure functions).
 
 Similarities live in [0, 1]; the tracker turns them into costs as ``1 - similarity``.
 Masks are compared as crops placed in the frame (:class:`MaskCrop`): only the pixels where two
@@ -38,6 +38,27 @@ def class_gate(cost: np.ndarray, track_classes: np.ndarray, det_classes: np.ndar
     """Forbid pairs whose class ids differ (a copy of ``cost`` with those pairs gated)."""
     different = np.asarray(track_classes)[:, None] != np.asarray(det_classes)[None, :]
     return np.where(different, GATED_COST, cost)
+
+
+def aspect_gate(
+    cost: np.ndarray, track_xyxy: np.ndarray, det_xyxy: np.ndarray, max_change: float
+) -> np.ndarray:
+    """Forbid pairs whose box aspect ratios (width / height) differ by more than ``max_change``x.
+
+    Returns a copy of ``cost`` with those pairs gated. Box size may change freely (IoU judges
+    that); a shape turning from tall to wide (a person's box to a car's) is not one object moving.
+    """
+    track_aspect = _log_aspect(track_xyxy)
+    det_aspect = _log_aspect(det_xyxy)
+    different = np.abs(track_aspect[:, None] - det_aspect[None, :]) > np.log(max_change)
+    return np.where(different, GATED_COST, cost)
+
+
+def _log_aspect(xyxy: np.ndarray) -> np.ndarray:
+    """log(width / height) of (N, 4 xyxy) boxes, sizes floored at 1e-6 so none is infinite."""
+    xyxy = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
+    size = np.maximum(xyxy[:, 2:] - xyxy[:, :2], 1e-6)
+    return np.log(size[:, 0]) - np.log(size[:, 1])
 
 
 @dataclass(frozen=True)

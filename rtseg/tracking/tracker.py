@@ -12,6 +12,7 @@ from rtseg.tracking import kalman
 from rtseg.tracking.assignment import linear_assignment
 from rtseg.tracking.costs import (
     MaskCrop,
+    aspect_gate,
     blend_mask_similarity,
     box_iou,
     class_gate,
@@ -37,7 +38,9 @@ class Tracker:
     first tracks of a stream, which are confirmed at once. A confirmed track that goes
     unmatched is lost and is removed after ``track_buffer`` frames at 30 fps, scaled to
     ``frame_rate``. Assignment is optimal (Jonker-Volgenant) with cost ``1 - IoU`` (IoU times
-    detection confidence for high-confidence detections, as in ByteTrack).
+    detection confidence for high-confidence detections, as in ByteTrack), plus
+    ``lost_penalty`` for tracks not matched last frame; pairs whose box aspect ratios differ by
+    more than ``max_aspect_change`` are never matched.
 
     Args:
         frame_rate: Stream frame rate, used to size the lost-track buffer.
@@ -54,10 +57,18 @@ class Tracker:
         use_mask_iou: When detections carry masks, average box IoU with mask IoU (masks are
             compared only where their boxes overlap).
         class_gate: Never match a track to a detection of another class.
-        lost_penalty: Cost added to a lost track's pairs, growing linearly with the frames it
-            has been lost up to this value at the end of the buffer: on a near tie, a track seen
-            last frame keeps its detection rather than a stale one taking it (a soft form of
-            DeepSORT's matching cascade; 0 gives plain ByteTrack association).
+        max_aspect_change: Never match a track to a detection whose box aspect ratio
+            (width / height) differs from the track's predicted box by more than this factor
+            (``None``: no gate). Size may change freely; a box turning from tall to wide is not
+            the same object moving, whatever the class labels say (detectors flip labels, so
+            ``class_gate`` is off by default, but shapes do not flip). 3 leaves room for a box
+            cut in half by occlusion (2x) and for jitter.
+        lost_penalty: Cost added to every pair of a lost track (one not matched last frame):
+            on a near tie, a track seen last frame keeps its detection (a soft form of DeepSORT's
+            matching cascade; 0 gives plain ByteTrack association). It is the same however long
+            the track has been lost, so two tracks over one object (one hidden behind the other,
+            or a false-positive track drifting onto a real one) do not trade the detection back
+            and forth as each goes unmatched for a frame.
     """
 
     def __init__(
@@ -75,10 +86,15 @@ class Tracker:
         fuse_score: bool = True,
         use_mask_iou: bool = False,
         class_gate: bool = False,
+        max_aspect_change: float | None = 3.0,
         lost_penalty: float = 0.05,
     ) -> None:
         if not frame_rate > 0:
             raise RtsegError(f"tracker frame_rate must be > 0, got {frame_rate}")
+        if max_aspect_change is not None and not max_aspect_change > 1:
+            raise RtsegError(
+                f"tracker max_aspect_change must be > 1 or None, got {max_aspect_change}"
+            )
         if min_hits < 1 or track_buffer < 0:
             raise RtsegError(
                 f"tracker needs min_hits >= 1 and track_buffer >= 0, got {min_hits}, {track_buffer}"
@@ -94,6 +110,7 @@ class Tracker:
         self.fuse_score = fuse_score
         self.use_mask_iou = use_mask_iou
         self.class_gate = class_gate
+        self.max_aspect_change = max_aspect_change
         self.lost_penalty = lost_penalty
         self.reset()
 
@@ -213,8 +230,12 @@ class Tracker:
             sim = blend_mask_similarity(sim, crops)
         if fuse:
             sim = fuse_score(sim, frame.scores[dets])
-        lost_for = np.minimum(self._tracks.missed[tracks], self.max_missed)
-        cost = 1.0 - sim + self.lost_penalty * (lost_for / max(self.max_missed, 1))[:, None]
+        lost = self._tracks.missed[tracks] > 0
+        cost = 1.0 - sim + np.where(lost, self.lost_penalty, 0.0)[:, None]
+        if self.max_aspect_change is not None:
+            cost = aspect_gate(
+                cost, predicted.xyxy[tracks], frame.xyxy[dets], self.max_aspect_change
+            )
         if self.class_gate:
             cost = class_gate(cost, self._tracks.class_id[tracks], frame.classes[dets])
         result = linear_assignment(cost, limit)

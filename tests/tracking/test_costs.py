@@ -1,4 +1,4 @@
-"""Association costs: box IoU, score fusion, class gate, mask IoU on crops."""
+"""Association costs: box IoU, score fusion, class and aspect gates, mask IoU on crops."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import supervision as sv
 from rtseg.tracking.costs import (
     GATED_COST,
     MaskCrop,
+    aspect_gate,
     blend_mask_similarity,
     box_iou,
     class_gate,
@@ -73,3 +74,22 @@ def test_mask_iou_only_on_candidates_and_blend_keeps_box_iou_elsewhere():
     assert sim[0, 0] == 1.0 and np.isnan(sim[0, 1]) and np.isnan(sim[1]).all()
     box = np.array([[0.8, 0.5], [0.4, 0.3]])
     assert np.allclose(blend_mask_similarity(box, sim), [[0.9, 0.5], [0.4, 0.3]])
+
+
+def test_aspect_gate_forbids_only_large_shape_changes():
+    track = np.array([[0, 0, 10, 20]])  # aspect 0.5
+    candidates = np.array(
+        [
+            [0, 0, 20, 40],  # same shape, twice the size: kept
+            [0, 0, 10, 10],  # aspect 1 (x2): kept
+            [0, 0, 15, 10],  # aspect 1.5 (x3 exactly): kept
+            [0, 0, 16, 10],  # aspect 1.6 (x3.2): gated
+            [0, 0, 10, 80],  # aspect 0.125 (x1/4): gated
+            [0, 0, 0, 10],  # degenerate width: gated, not a division error
+        ]
+    )
+    cost = np.full((1, 6), 0.3)
+    gated = aspect_gate(cost, track, candidates, 3.0)
+    assert gated.tolist() == [[0.3, 0.3, 0.3, GATED_COST, GATED_COST, GATED_COST]]
+    assert cost.tolist() == [[0.3] * 6]
+    assert aspect_gate(np.zeros((0, 6)), np.zeros((0, 4)), candidates, 3.0).shape == (0, 6)

@@ -166,6 +166,41 @@ def test_class_gate_refuses_cross_class_matches():
     assert open_.update(dets([box(101, 100)], classes=[1])).tracker_id.tolist() == [1]
 
 
+def test_a_track_never_takes_a_detection_of_another_shape():
+    # A person-shaped track (40x80); next frame a wide box (120x40) at the same centre. Its
+    # fused IoU (0.25 x 0.9) would pass the first association's limit, but a box turning from
+    # tall to wide (aspect 0.5 -> 3) is not the object moving: it starts a track of its own.
+    gated, open_ = Tracker(), Tracker(max_aspect_change=None)
+    for tracker in (gated, open_):
+        run(tracker, [dets([box(100, 100)]) for _ in range(3)])
+    assert len(gated.update(dets([box(100, 100, 120, 40)]))) == 0
+    assert gated.update(dets([box(100, 100, 120, 40)])).tracker_id.tolist() == [2]
+    assert open_.update(dets([box(100, 100, 120, 40)])).tracker_id.tolist() == [1]
+
+
+def test_a_box_cut_in_half_by_occlusion_keeps_its_track():
+    # The lower half hidden: 40x80 -> 40x40 (aspect x2, within the default factor 3).
+    tracker = Tracker()
+    run(tracker, [dets([box(100, 100)]) for _ in range(3)])
+    assert tracker.update(dets([box(100, 80, 40, 40)])).tracker_id.tolist() == [1]
+
+
+def test_hidden_objects_lost_track_does_not_alternate_with_the_one_in_front():
+    # A (x=100) stands in front of B (x=112), which is hidden from t=5. From t=10 every other
+    # detection of A is jittered to x=106.5, a hair closer to B's lost track than to A. A lost
+    # track must beat a track seen last frame by more than lost_penalty, however briefly it
+    # has been lost, so A keeps all its detections (with a penalty that grew from zero with
+    # the frames lost, B took every jittered one and A every other: a switch each frame).
+    tracker = Tracker()
+    for t in range(30):
+        a = box(106.5 if t >= 10 and t % 2 == 0 else 100, 100)
+        out = tracker.update(dets([a] if t >= 5 else [a, box(112, 100)]))
+        assert out.tracker_id.tolist() == ([1] if t >= 5 else [1, 2]), t
+    # B steps out from behind A: its lost track takes it back.
+    out = tracker.update(dets([box(100, 100), box(130, 100)]))
+    assert out.tracker_id.tolist() == [1, 2]
+
+
 def test_mask_iou_tracks_dense_and_compact_masks_alike():
     def frame(t: int, compact: bool) -> sv.Detections:
         boxes = np.array([box(100 + 5 * t, 100), box(300 - 5 * t, 110)])
@@ -215,7 +250,13 @@ def test_scipy_fallback_gives_the_same_ids(monkeypatch):
 
 @pytest.mark.parametrize(
     ("kwargs", "skip"),
-    [({"frame_rate": 0}, 0), ({"min_hits": 0}, 0), ({"track_buffer": -1}, 0), ({}, -1)],
+    [
+        ({"frame_rate": 0}, 0),
+        ({"min_hits": 0}, 0),
+        ({"track_buffer": -1}, 0),
+        ({"max_aspect_change": 1.0}, 0),
+        ({}, -1),
+    ],
 )
 def test_bad_settings_are_user_errors(kwargs, skip):
     with pytest.raises(RtsegError):
