@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -18,8 +19,9 @@ from rtseg.models import resolve_model
 from rtseg.pipeline import Pipeline, StageError, stop_on_signals
 from rtseg.pipeline.plan import load_segmenter
 from rtseg.serve import LiveViewSink
-from rtseg.sinks import JsonlSink, MotSink, VideoSink, WindowSink
+from rtseg.sinks import JsonlSink, MotSink, RtspSink, VideoSink, WindowSink
 from rtseg.sources import FrameSource, open_source
+from rtseg.sources.live import TRANSPORTS
 from rtseg.tracking import Tracker
 
 log = logging.getLogger("rtseg")
@@ -28,6 +30,8 @@ DEFAULT_FPS = 30.0  # live sources that do not report a frame rate
 EXIT_USAGE = 2  # user-fixable problems, as argparse uses for bad flags
 EXIT_FAILURE = 1
 EXIT_INTERRUPTED = 130
+FFMPEG_LOG_LEVEL = "OPENCV_FFMPEG_LOGLEVEL"
+FFMPEG_QUIET = "-8"  # AV_LOG_QUIET
 
 
 class OneLineFormatter(logging.Formatter):
@@ -39,11 +43,14 @@ class OneLineFormatter(logging.Formatter):
 
 
 def configure_logging(verbose: bool) -> None:
-    """One-line log records on stderr; OpenCV's own native log only with ``--verbose`` (its
-    multi-line reports would bury the one line rtseg prints for the same problem)."""
+    """One-line log records on stderr; OpenCV's and FFmpeg's own native logs only with
+    ``--verbose`` (their multi-line reports, e.g. on every reconnect attempt, would bury the
+    one line rtseg prints for the same problem)."""
     cv2.utils.logging.setLogLevel(
         cv2.utils.logging.LOG_LEVEL_WARNING if verbose else cv2.utils.logging.LOG_LEVEL_SILENT
     )
+    if not verbose:
+        os.environ.setdefault(FFMPEG_LOG_LEVEL, FFMPEG_QUIET)  # read when a capture first opens
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(OneLineFormatter("rtseg: %(levelname_lower)s: %(message)s"))
     root = logging.getLogger()
@@ -104,9 +111,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="browser live view + /api/status + /metrics (host 127.0.0.1 unless given)",
     )
     run.add_argument("--serve-token", help="token the live view requires (Bearer or ?token=)")
+    run.add_argument(
+        "--rtsp-out",
+        metavar="URL",
+        help="publish the annotated stream as H.264 to rtsp://host:port/path (needs ffmpeg)",
+    )
     run.add_argument("--trace", action="store_true", help="draw track traces")
     run.add_argument("--vid-stride", type=int, default=1, help="process every N-th frame")
     run.add_argument("--loop", action="store_true", help="restart files at their end")
+    run.add_argument(
+        "--realtime",
+        action="store_true",
+        help="play a video file as a live camera: paced at its fps, dropping frames when behind",
+    )
+    run.add_argument(
+        "--transport",
+        choices=TRANSPORTS,
+        help="RTSP transport for rtsp:// sources and --rtsp-out (default: tcp)",
+    )
     run.set_defaults(handler=run_command)
 
     info = commands.add_parser(
@@ -124,14 +146,14 @@ def open_sinks(
         raise RtsegError("--mot writes track ids: drop --no-track")
     if args.serve_token and not args.serve:
         raise RtsegError("--serve-token needs --serve [HOST:]PORT")
-    fps = (source.fps or DEFAULT_FPS) / args.vid_stride
+    fps = (source.fps or DEFAULT_FPS) / (1 if source.is_live else args.vid_stride)
     sinks: list = []
 
     def add(sink) -> None:
         stack.callback(sink.close)
         sinks.append(sink)
 
-    if args.show or not (args.output or args.jsonl or args.mot or args.serve):
+    if args.show or not (args.output or args.jsonl or args.mot or args.serve or args.rtsp_out):
         add(WindowSink(source.name))
     if args.serve:
         add(LiveViewSink(args.serve, token=args.serve_token))
@@ -141,6 +163,8 @@ def open_sinks(
         add(JsonlSink(args.jsonl, names))
     if args.mot:
         add(MotSink(args.mot))
+    if args.rtsp_out:
+        add(RtspSink(args.rtsp_out, fps, transport=args.transport or "tcp"))
     return sinks
 
 
@@ -152,7 +176,13 @@ def run_command(args: argparse.Namespace) -> int:
         return run_multi(args)
     model = resolve_model(args.model)
     with ExitStack() as stack:
-        source = open_source((args.source or ["0"])[0], vid_stride=args.vid_stride, loop=args.loop)
+        source = open_source(
+            (args.source or ["0"])[0],
+            vid_stride=args.vid_stride,
+            loop=args.loop,
+            realtime=args.realtime,
+            transport=args.transport,
+        )
         stack.callback(source.close)
         segmenter, workers = load_segmenter(
             model,
@@ -176,7 +206,7 @@ def run_command(args: argparse.Namespace) -> int:
         )
         for sink in sinks:
             if isinstance(sink, LiveViewSink):
-                sink.status = lambda: {"dropped_frames": pipeline.dropped}
+                sink.status = pipeline.status
         with stop_on_signals(pipeline.stop) as caught:
             summary = pipeline.run()
     print(summary.format(), file=sys.stderr)

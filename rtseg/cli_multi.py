@@ -1,10 +1,11 @@
 """``rtseg run`` with several sources: ``--source`` given more than once, or ``--sources FILE``.
 
 Command-line options are every stream's defaults; a streams file can override ``vid_stride``,
-``loop``, ``conf`` and ``classes`` and give a stream its own outputs. A stream without its own
-``output``/``mot`` writes the command line's name with ``-<stream>`` added
-(``--output runs/out.mp4`` → ``runs/out-front.mp4``); one without its own ``jsonl`` writes to
-the shared ``--jsonl`` file, whose lines carry a ``"stream"`` key.
+``loop``, ``realtime``, ``transport``, ``conf`` and ``classes`` and give a stream its own
+outputs. A stream without its own ``output``/``mot``/``rtsp_out`` writes the command line's
+name with ``-<stream>`` added (``--output runs/out.mp4`` → ``runs/out-front.mp4``,
+``--rtsp-out rtsp://host/live`` → ``rtsp://host/live-front``); one without its own ``jsonl``
+writes to the shared ``--jsonl`` file, whose lines carry a ``"stream"`` key.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import sys
 from contextlib import ExitStack
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from rtseg.annotate import FrameAnnotator
 from rtseg.cli import DEFAULT_FPS, EXIT_FAILURE
@@ -22,7 +24,7 @@ from rtseg.pipeline import stop_on_signals
 from rtseg.pipeline.multi import MultiPipeline, Stream
 from rtseg.pipeline.plan import load_segmenter
 from rtseg.pipeline.streams import StreamConfig, configs_from_sources, load_streams
-from rtseg.sinks import JsonlSink, MotSink, Sink, VideoSink
+from rtseg.sinks import JsonlSink, MotSink, RtspSink, Sink, VideoSink
 from rtseg.sinks.shared_jsonl import SharedJsonl
 from rtseg.sources import FrameSource, open_source
 from rtseg.tracking import Tracker
@@ -47,12 +49,12 @@ def check_outputs(args: argparse.Namespace, configs: list[StreamConfig]) -> None
         raise RtsegError("--show and --serve take one source; with several use --output/--jsonl")
     if args.no_track and (args.mot or any(config.mot for config in configs)):
         raise RtsegError("--mot writes track ids: drop --no-track")
-    shared = args.output or args.jsonl or args.mot
+    shared = args.output or args.jsonl or args.mot or args.rtsp_out
     for config in configs:
-        if not (shared or config.output or config.jsonl or config.mot):
+        if not (shared or config.output or config.jsonl or config.mot or config.rtsp_out):
             raise RtsegError(
-                f"stream {config.name} has no output: give --output, --jsonl or --mot"
-                " (or output/jsonl/mot in the streams file)"
+                f"stream {config.name} has no output: give --output, --jsonl, --mot or"
+                " --rtsp-out (or output/jsonl/mot/rtsp_out in the streams file)"
             )
 
 
@@ -60,6 +62,12 @@ def per_stream_path(path: str, name: str) -> str:
     """``runs/out.mp4`` → ``runs/out-<name>.mp4``."""
     target = Path(path)
     return str(target.with_name(f"{target.stem}-{name}{target.suffix}"))
+
+
+def per_stream_url(url: str, name: str) -> str:
+    """``rtsp://host/live`` → ``rtsp://host/live-<name>``."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}-{name}"))
 
 
 def open_stream_sinks(
@@ -79,8 +87,8 @@ def open_stream_sinks(
 
     output = config.output or (args.output and per_stream_path(args.output, config.name))
     mot = config.mot or (args.mot and per_stream_path(args.mot, config.name))
+    stride = config.vid_stride or args.vid_stride
     if output:
-        stride = config.vid_stride or args.vid_stride
         add(VideoSink(output, (source.fps or DEFAULT_FPS) / stride))
     if config.jsonl:
         add(JsonlSink(config.jsonl, names))
@@ -88,6 +96,10 @@ def open_stream_sinks(
         add(shared_jsonl.sink(config.name))
     if mot:
         add(MotSink(mot))
+    rtsp_out = config.rtsp_out or (args.rtsp_out and per_stream_url(args.rtsp_out, config.name))
+    if rtsp_out:
+        fps = (source.fps or DEFAULT_FPS) / (1 if source.is_live else stride)
+        add(RtspSink(rtsp_out, fps, transport=config.transport or args.transport or "tcp"))
     return sinks
 
 
@@ -115,6 +127,8 @@ def run_multi(args: argparse.Namespace) -> int:
                 config.source,
                 vid_stride=config.vid_stride or args.vid_stride,
                 loop=args.loop if config.loop is None else config.loop,
+                realtime=args.realtime if config.realtime is None else config.realtime,
+                transport=config.transport or args.transport,
             )
             stack.callback(source.close)
             sources.append(source)

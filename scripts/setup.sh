@@ -11,8 +11,14 @@ python3 -c "import ensurepip" 2>/dev/null || debian_packages+=(python3-venv)
 ldconfig -p | grep -q 'libGL.so.1 ' || debian_packages+=(libgl1)
 ldconfig -p | grep -q 'libglib-2.0.so.0 ' || debian_packages+=(libglib2.0-0)
 if [ "${1:-}" = test ]; then
-  # The live-view test drives a real browser.
-  [ -x /usr/bin/chromium ] || debian_packages+=(chromium)
+  # The live-view test drives a real browser; the RTSP tests run GStreamer's RTSP server
+  # (under Debian's python3) and publish with ffmpeg (also what --rtsp-out needs at run time).
+  for package in chromium ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 \
+      gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
+      gstreamer1.0-plugins-ugly gstreamer1.0-libav; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' \
+      || debian_packages+=("$package")
+  done
 fi
 if [ ${#debian_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then

@@ -219,9 +219,7 @@ class MultiPipeline:
             summary = pipeline.run()
         except Exception as failure:  # reported per stream, never raised across streams
             error = failure
-            summary = pipeline.stats.summary(
-                pipeline.dropped, pipeline.tracker is not None, stopped_early=True
-            )
+            summary = pipeline.summary(stopped_early=True)
             if self._batcher.failure is None:
                 logger.warning("stream %s stopped: %s", name, failure)
         self._results[name] = StreamResult(name, pipeline.source.is_live, summary, error)
@@ -253,7 +251,7 @@ class MultiStatus:
             return
         for (name, pipeline), runner in self._rows:
             if runner.is_alive():
-                text = status_text(pipeline.stats, pipeline.dropped)
+                text = status_text(pipeline.stats, pipeline.dropped, pipeline.source)
                 print(f"{name}: {text}", file=self._stream, flush=True)
 
 

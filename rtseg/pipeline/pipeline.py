@@ -140,16 +140,26 @@ class Pipeline:
             if shown is not None:
                 shown.close()
         self._raise_failure()
-        return self._stats.summary(self.dropped, self.tracker is not None, stopped_early)
+        return self.summary(stopped_early)
+
+    def summary(self, stopped_early: bool) -> Summary:
+        """The run's summary so far (``stopped_early`` says the input did not reach its end)."""
+        return self._stats.summary(
+            self.dropped, self.tracker is not None, stopped_early, self.source.outages
+        )
+
+    def status(self) -> dict[str, int]:
+        """Live counters for status pages and metrics: drops and the source's link."""
+        outages = self.source.outages
+        return {
+            "dropped_frames": self.dropped,
+            "source_connected": int(self.source.connected),
+            "source_outages": len(outages),
+            "source_frames_lost": sum(outage.frames_lost for outage in outages),
+        }
 
     def _make_progress(self) -> Progress:
-        return make_progress(
-            self._stats,
-            live=self.source.is_live,
-            total=self.source.frame_count,
-            name=self.source.name,
-            dropped=lambda: self.dropped,
-        )
+        return make_progress(self._stats, self.source, lambda: self.dropped)
 
     def _wait(self, stages: list[Stage], shown: Progress | None) -> bool:
         """Wait in the caller's thread (so Ctrl-C reaches it) until the stages finish or are
@@ -254,7 +264,7 @@ class Pipeline:
         scene = frame.image.copy() if self.on_frame is not None else frame.image
         scene = self.annotator.annotate(scene, detections)
         if self.overlay:
-            fps, (p50, p95) = self._stats.recent()
+            fps, (p50, p95, _) = self._stats.recent()
             lines = [f"{fps:.1f} fps", f"latency {p50:.0f}/{p95:.0f} ms"]
             if self.dropped:
                 lines.append(f"dropped {self.dropped}")

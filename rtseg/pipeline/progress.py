@@ -12,7 +12,8 @@ from typing import Protocol, TextIO
 
 from tqdm import tqdm
 
-from rtseg.pipeline.stats import Stats
+from rtseg.pipeline.stats import Stats, outage_text
+from rtseg.sources import FrameSource
 
 STATUS_EVERY_S = 2.0
 
@@ -38,13 +39,19 @@ class ProgressBar:
         self._bar.close()
 
 
-def status_text(stats: Stats, dropped: int) -> str:
-    """Frames so far, current fps, latency p50/p95 and drops, as one status line."""
-    fps, (p50, p95) = stats.recent()
-    return (
-        f"{stats.frames} frames, {fps:.1f} fps, latency p50/p95 {p50:.0f}/{p95:.0f} ms,"
-        f" dropped {dropped}"
+def status_text(stats: Stats, dropped: int, source: FrameSource) -> str:
+    """Frames so far, current fps, latency p50/p95/max, drops and the source's link, as one
+    status line."""
+    fps, (p50, p95, worst) = stats.recent()
+    text = (
+        f"{stats.frames} frames, {fps:.1f} fps, latency p50/p95/max"
+        f" {p50:.0f}/{p95:.0f}/{worst:.0f} ms, dropped {dropped}"
     )
+    if source.lost_since is not None:
+        text += f", source lost {time.monotonic() - source.lost_since:.0f} s ago: reconnecting"
+    if outages := source.outages:
+        text += f", outages {outage_text(outages)}"
+    return text
 
 
 class Every:
@@ -63,18 +70,25 @@ class Every:
 
 
 class StatusLine:
-    """Every few seconds: current fps, latency p50/p95 and frames dropped so far."""
+    """Every few seconds: current fps, latency, frames dropped so far and the source's link."""
 
-    def __init__(self, stats: Stats, dropped: Callable[[], int], stream: TextIO) -> None:
+    def __init__(
+        self, stats: Stats, dropped: Callable[[], int], source: FrameSource, stream: TextIO
+    ) -> None:
         self._stats = stats
         self._dropped = dropped
+        self._source = source
         self._stream = stream
         self._every = Every()
 
     def update(self) -> None:
         if not self._every.due():
             return
-        print(status_text(self._stats, self._dropped()), file=self._stream, flush=True)
+        print(
+            status_text(self._stats, self._dropped(), self._source),
+            file=self._stream,
+            flush=True,
+        )
 
     def close(self) -> None:
         """Nothing to tear down: the summary follows."""
@@ -82,15 +96,12 @@ class StatusLine:
 
 def make_progress(
     stats: Stats,
-    *,
-    live: bool,
-    total: int | None,
-    name: str,
+    source: FrameSource,
     dropped: Callable[[], int],
     stream: TextIO | None = None,
 ) -> Progress:
     """The right progress display for the source kind, writing to ``stream`` (stderr)."""
     stream = stream or sys.stderr
-    if live:
-        return StatusLine(stats, dropped, stream)
-    return ProgressBar(stats, total, name, stream)
+    if source.is_live:
+        return StatusLine(stats, dropped, source, stream)
+    return ProgressBar(stats, source.frame_count, source.name, stream)

@@ -2,7 +2,8 @@
 
 A streams file is YAML (or JSON, which YAML reads too): a list of streams, or ``{"streams":
 [...]}``. Each stream is a source string, or a mapping with ``source`` and optionally ``name``,
-``output``, ``jsonl``, ``mot``, ``vid_stride``, ``loop``, ``conf`` and ``classes``::
+``output``, ``jsonl``, ``mot``, ``rtsp_out``, ``vid_stride``, ``loop``, ``realtime``,
+``transport``, ``conf`` and ``classes``::
 
     streams:
       - {name: front, source: rtsp://cam1/stream, jsonl: runs/front.jsonl, conf: 0.4}
@@ -25,9 +26,23 @@ import yaml
 
 from rtseg.errors import RtsegError
 from rtseg.sources.factory import GLOB_CHARS, webcam_index
+from rtseg.sources.live import TRANSPORTS
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
-OPTIONS = ("name", "source", "output", "jsonl", "mot", "vid_stride", "loop", "conf", "classes")
+OPTIONS = (
+    "name",
+    "source",
+    "output",
+    "jsonl",
+    "mot",
+    "rtsp_out",
+    "vid_stride",
+    "loop",
+    "realtime",
+    "transport",
+    "conf",
+    "classes",
+)
 
 
 @dataclass(frozen=True)
@@ -39,8 +54,11 @@ class StreamConfig:
     output: str | None = None
     jsonl: str | None = None
     mot: str | None = None
+    rtsp_out: str | None = None
     vid_stride: int | None = None
     loop: bool | None = None
+    realtime: bool | None = None
+    transport: str | None = None
     conf: float | None = None
     classes: tuple[int, ...] | None = None
 
@@ -125,17 +143,22 @@ def _entry(item: Any, where: str) -> dict[str, Any]:
     if item.get("source") in (None, ""):
         raise RtsegError(f"{where}: 'source' is missing")
     entry: dict[str, Any] = {"source": _text(item["source"], "source", where, numbers=True)}
-    for key in ("name", "output", "jsonl", "mot"):
+    for key in ("name", "output", "jsonl", "mot", "rtsp_out"):
         if item.get(key) is not None:
             entry[key] = _text(item[key], key, where)
     if entry.get("name") is not None and not NAME_PATTERN.fullmatch(entry["name"]):
         raise RtsegError(f"{where}: name {entry['name']!r} may only use letters, digits, . _ -")
     if item.get("vid_stride") is not None:
         entry["vid_stride"] = _positive_int(item["vid_stride"], where)
-    if item.get("loop") is not None:
-        if not isinstance(item["loop"], bool):
-            raise RtsegError(f"{where}: 'loop' must be true or false")
-        entry["loop"] = item["loop"]
+    for key in ("loop", "realtime"):
+        if item.get(key) is not None:
+            if not isinstance(item[key], bool):
+                raise RtsegError(f"{where}: {key!r} must be true or false")
+            entry[key] = item[key]
+    if item.get("transport") is not None:
+        if item["transport"] not in TRANSPORTS:
+            raise RtsegError(f"{where}: 'transport' must be tcp or udp, got {item['transport']!r}")
+        entry["transport"] = item["transport"]
     if item.get("conf") is not None:
         entry["conf"] = _confidence(item["conf"], where)
     if item.get("classes") is not None:

@@ -37,6 +37,7 @@ PAGE = """<!doctype html>
       <tr><th>Latency p50/p95/max</th><td id="latency">-</td></tr>
       <tr><th>Frames</th><td id="frames">-</td></tr>
       <tr><th>Dropped frames</th><td id="dropped">-</td></tr>
+      <tr><th>Source outages</th><td id="outages">-</td></tr>
       <tr><th>Active tracks</th><td id="active-tracks">-</td></tr>
       <tr><th>Tracks seen</th><td id="total-tracks">-</td></tr>
       <tr><th>Viewers</th><td id="viewers">-</td></tr>
@@ -66,6 +67,7 @@ function render(s) {
   show("latency", `${ms(s.latency_ms.p50)} / ${ms(s.latency_ms.p95)} / ${ms(s.latency_ms.max)} ms`);
   show("frames", s.frames);
   show("dropped", s.dropped_frames ?? "-");
+  show("outages", s.source_outages ?? "-");
   show("active-tracks", s.tracking ? s.active_tracks : "-");
   show("total-tracks", s.tracking ? s.total_tracks : "-");
   show("viewers", s.viewers);
@@ -91,7 +93,8 @@ async function poll() {
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const status = await response.json();
     render(status);
-    if (status.frame_age_s === null) setState("waiting for frames", "");
+    if (status.source_connected === 0) setState("source lost: reconnecting", "down");
+    else if (status.frame_age_s === null) setState("waiting for frames", "");
     else if (status.frame_age_s > 3) setState(`stalled ${ms(status.frame_age_s)} s`, "down");
     else setState("live", "live");
   } catch (error) {

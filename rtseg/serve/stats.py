@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import supervision as sv
 
+from rtseg.pipeline.stats import latency_figures
+
 WINDOW_S = 5.0  # fps and latency percentiles cover the frames of the last few seconds
 
 
@@ -113,7 +115,4 @@ def rate(times: list[float]) -> float:
 
 def latency_summary_ms(latencies_s: np.ndarray) -> dict[str, float]:
     """p50, p95 and max of ``latencies_s`` in milliseconds; zeros when empty."""
-    if not latencies_s.size:
-        return {"p50": 0.0, "p95": 0.0, "max": 0.0}
-    p50, p95 = np.percentile(latencies_s, (50, 95)) * 1e3
-    return {"p50": float(p50), "p95": float(p95), "max": float(latencies_s.max() * 1e3)}
+    return dict(zip(("p50", "p95", "max"), latency_figures(latencies_s * 1e3), strict=True))

@@ -3,6 +3,7 @@
 from rtseg.sources.factory import open_source
 from rtseg.sources.frame import Frame, FrameSource
 from rtseg.sources.live import LiveSource, open_capture
+from rtseg.sources.reconnect import Outage, ReconnectPolicy
 from rtseg.sources.recorded import ImageSequenceSource, VideoFileSource
 
 __all__ = [
@@ -10,6 +11,8 @@ __all__ = [
     "FrameSource",
     "ImageSequenceSource",
     "LiveSource",
+    "Outage",
+    "ReconnectPolicy",
     "VideoFileSource",
     "open_capture",
     "open_source",

@@ -5,12 +5,17 @@ from __future__ import annotations
 import glob
 import logging
 import os
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import cv2
+
 from rtseg.errors import RtsegError
 from rtseg.sources.frame import FrameSource
-from rtseg.sources.live import LiveSource, open_capture
+from rtseg.sources.live import TRANSPORTS, LiveSource, open_capture
+from rtseg.sources.realtime import open_realtime
+from rtseg.sources.reconnect import ReconnectPolicy
 from rtseg.sources.recorded import (
     IMAGE_EXTENSIONS,
     ImageSequenceSource,
@@ -23,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 STREAM_SCHEMES = ("rtsp", "rtsps", "http", "https")
 GLOB_CHARS = frozenset("*?[")
+RECONNECT = ReconnectPolicy()
 
 
 def redact_url(url: str) -> str:
@@ -63,24 +69,54 @@ def list_images(paths: list[Path]) -> list[Path]:
 
 
 def open_source(
-    spec: str | int | os.PathLike[str], *, vid_stride: int = 1, loop: bool = False
+    spec: str | int | os.PathLike[str],
+    *,
+    vid_stride: int = 1,
+    loop: bool = False,
+    realtime: bool = False,
+    transport: str | None = None,
+    reconnect: ReconnectPolicy | None = RECONNECT,
 ) -> FrameSource:
     """Open a video/image file, folder, glob, webcam index or rtsp/http(s) URL.
 
-    Raises RtsegError with one line naming the source when it cannot be used.
+    ``realtime`` plays a video file as a live camera (paced at its fps, newest frame only).
+    ``transport`` ("tcp" or "udp") picks how RTSP streams carry RTP (other sources ignore
+    it); None lets FFmpeg prefer TCP. A stream that worked reconnects after a loss as
+    ``reconnect`` says (None: the input ends instead); a stream that cannot be opened at all is
+    an error, not retried. Webcams and URLs of finite files end when they stop. Raises
+    RtsegError with one line naming the source when it cannot be used.
     """
     spec = spec if isinstance(spec, int) else os.fspath(spec)
     if vid_stride < 1:
         raise RtsegError(f"vid_stride must be a positive integer, got {vid_stride}")
+    if transport not in (None, *TRANSPORTS):
+        raise RtsegError(f"unknown transport {transport!r}: use {' or '.join(TRANSPORTS)}")
     index = webcam_index(spec)
     url = None if index is not None else stream_url(spec)
-    if index is not None or url is not None:
-        if vid_stride != 1 or loop:
-            logger.warning("vid_stride and loop apply to recorded sources; ignored for live input")
-        name = f"webcam {index}" if index is not None else f"stream {redact_url(url)}"
-        target = index if index is not None else url
-        return LiveSource(open_capture(target, name), name)
-    return _open_recorded(spec, vid_stride=vid_stride, loop=loop)
+    if index is None and url is None:
+        if realtime:
+            return _open_realtime(spec, vid_stride=vid_stride, loop=loop)
+        return _open_recorded(spec, vid_stride=vid_stride, loop=loop)
+    if vid_stride != 1 or loop or realtime:
+        logger.warning("vid_stride, loop and realtime apply to recorded sources; ignored")
+    if index is not None:
+        name = f"webcam {index}"
+        return LiveSource(open_capture(index, name), name)
+    name = f"stream {redact_url(url)}"
+    reopen = partial(open_capture, url, name, transport)
+    capture = reopen()
+    finite = capture.get(cv2.CAP_PROP_FRAME_COUNT) > 0
+    keep_alive = reconnect is not None and not finite
+    return LiveSource(capture, name, reopen=reopen if keep_alive else None, policy=reconnect)
+
+
+def _open_realtime(spec: str, *, vid_stride: int, loop: bool) -> FrameSource:
+    path = Path(spec).expanduser()
+    if not path.is_file() or is_image_path(path):
+        raise RtsegError(f"realtime plays a video file as live; {spec} is not one")
+    if vid_stride != 1:
+        logger.warning("vid_stride applies to recorded sources; ignored for realtime playback")
+    return open_realtime(path, loop=loop)
 
 
 def _open_recorded(spec: str, *, vid_stride: int, loop: bool) -> FrameSource:

@@ -9,6 +9,8 @@ from types import TracebackType
 
 import numpy as np
 
+from rtseg.sources.reconnect import Outage
+
 
 @dataclass(frozen=True)
 class Frame:
@@ -34,6 +36,17 @@ class FrameSource(ABC):
     frame_count: int | None = None
     size: tuple[int, int] | None = None
     dropped: int = 0
+    lost_since: float | None = None  # time.monotonic() of the last frame before a lost link
+
+    @property
+    def connected(self) -> bool:
+        """False while a network stream is lost and being reconnected."""
+        return self.lost_since is None
+
+    @property
+    def outages(self) -> list[Outage]:
+        """Finished interruptions of a network stream, oldest first (none for other sources)."""
+        return []
 
     @abstractmethod
     def read(self) -> Frame | None:

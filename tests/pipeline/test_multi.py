@@ -11,7 +11,8 @@ from types import SimpleNamespace
 import cv2
 import pytest
 
-from rtseg.cli_multi import run_multi, wants_multi
+from rtseg.cli import build_parser
+from rtseg.cli_multi import per_stream_url, run_multi, wants_multi
 from rtseg.errors import RtsegError
 from rtseg.pipeline import StageError
 from rtseg.pipeline.multi import MultiPipeline, MultiSummary, Stream
@@ -188,12 +189,9 @@ def test_streams_need_unique_names_and_own_trackers():
 
 
 def multi_args(tmp_path, sources, **options) -> argparse.Namespace:
-    defaults = dict(
-        source=sources, sources=None, model=None, device="cpu", conf=0.25, iou=0.7,
-        classes=None, no_track=False, show=False, serve=None, serve_token=None,
-        output=None, jsonl=None, mot=None, trace=False, vid_stride=1, loop=False,
-    )  # fmt: skip
-    return argparse.Namespace(**{**defaults, **options})
+    """``rtseg run`` arguments as the real parser gives them, with ``options`` set."""
+    args = build_parser().parse_args(["run", "--device", "cpu"])
+    return argparse.Namespace(**{**vars(args), "source": sources, **options})
 
 
 def test_three_recorded_sources_give_three_complete_outputs(tmp_path, fp32_model, highway_clip):
@@ -246,3 +244,8 @@ def test_a_live_source_dying_mid_run_does_not_stop_the_others(fp32_model, highwa
     assert list(summary.failed) == ["fails"]
     assert "connection lost" in str(summary.failed["fails"])
     assert all(sink.closed == 1 for sink in sinks.values())
+
+
+def test_per_stream_rtsp_url_appends_the_stream_name():
+    assert per_stream_url("rtsp://media:8554/live", "front") == "rtsp://media:8554/live-front"
+    assert per_stream_url("rtsp://u:p@media/live/", "dock") == "rtsp://u:p@media/live-dock"

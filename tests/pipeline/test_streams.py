@@ -40,19 +40,22 @@ def test_yaml_file_with_per_stream_options(tmp_path):
     path = tmp_path / "streams.yaml"
     path.write_text(
         "streams:\n"
-        "  - {name: front, source: rtsp://cam1/s, jsonl: out/front.jsonl, conf: 0.4}\n"
+        "  - {name: front, source: rtsp://cam1/s, jsonl: out/front.jsonl, conf: 0.4,\n"
+        "     transport: udp, rtsp_out: rtsp://media/front}\n"
         "  - name: dock\n"
         "    source: dock.mp4\n"
         "    output: out/dock.mp4\n"
         "    vid_stride: 2\n"
         "    loop: true\n"
         "    classes: [0, 2]\n"
+        "    realtime: true\n"
         "  - 0\n"
     )
     assert load_streams(path) == [
-        StreamConfig("front", "rtsp://cam1/s", jsonl="out/front.jsonl", conf=0.4),
+        StreamConfig("front", "rtsp://cam1/s", jsonl="out/front.jsonl", conf=0.4,
+                     transport="udp", rtsp_out="rtsp://media/front"),
         StreamConfig("dock", "dock.mp4", output="out/dock.mp4", vid_stride=2, loop=True,
-                     classes=(0, 2)),
+                     classes=(0, 2), realtime=True),
         StreamConfig("webcam0", "0"),
     ]  # fmt: skip
 
@@ -75,6 +78,8 @@ def test_json_file_as_a_plain_list(tmp_path):
         (["a.mp4", {"source": "b.mp4", "ouput": "x.mp4"}], "stream 2: unknown option 'ouput'"),
         ([{"source": "a.mp4", "vid_stride": 0}], "'vid_stride' must be a positive integer"),
         ([{"source": "a.mp4", "loop": "yes"}], "'loop' must be true or false"),
+        ([{"source": "a.mp4", "realtime": 1}], "'realtime' must be true or false"),
+        ([{"source": "rtsp://a/b", "transport": "http"}], "'transport' must be tcp or udp"),
         ([{"source": "a.mp4", "conf": 2}], "'conf' must be a number from 0 to 1"),
         ([{"source": "a.mp4", "classes": ["car"]}], "'classes' must be a class id"),
         ([{"source": "a.mp4", "name": "a b"}], "may only use letters, digits"),

@@ -1,0 +1,232 @@
+"""A real RTSP server for the live-stream tests: GStreamer's RTSP server in its own process.
+
+As a script (Debian's ``/usr/bin/python3`` with ``python3-gi``; GStreamer is not in the venv)::
+
+    python3 tests/rtsp_server.py --port 8554 --file clip.mp4 --mount /cam
+
+serves on 127.0.0.1, over RTP/UDP and RTP/TCP:
+
+- ``/cam``: the clip, H.264, looped forever at its frame rate. It is re-encoded once at start
+  (x264, zerolatency, a key frame every second) and every client starts at its first frame.
+- ``/in`` (RECORD): accepts one published H.264 stream, relayed live to readers of ``/out``.
+
+It prints ``ready`` once it listens. In pytest, :class:`RtspServer` starts, kills and restarts
+that process; tests skip (or fail in CI) when GStreamer's RTSP server is not installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+READY_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 10.0
+FPS = 25
+H264_CAPS = "video/x-h264,stream-format=byte-stream,alignment=au"
+APT_PACKAGES = (
+    "python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good "
+    "gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav"
+)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@functools.cache
+def gstreamer_missing() -> str | None:
+    """Why the server cannot run here (None when it can)."""
+    if not Path(SYSTEM_PYTHON).exists():
+        return f"{SYSTEM_PYTHON} not found"
+    check = "import gi; gi.require_version('GstRtspServer', '1.0')"
+    result = subprocess.run([SYSTEM_PYTHON, "-c", check], capture_output=True, timeout=60)
+    return (
+        None if result.returncode == 0 else f"no GStreamer RTSP server; apt install {APT_PACKAGES}"
+    )
+
+
+def require_gstreamer() -> None:
+    """Skip the calling test when the server cannot run here; fail instead in CI."""
+    import pytest
+
+    reason = gstreamer_missing()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must provide the RTSP test server: {reason}")
+        pytest.skip(reason)
+
+
+class RtspServer:
+    """The server script as a child process on a fixed port (so it can be restarted there)."""
+
+    def __init__(self, clip: Path | None = None, port: int | None = None) -> None:
+        self.clip = clip
+        self.port = port or free_port()
+        self._process: subprocess.Popen[str] | None = None
+
+    def url(self, mount: str) -> str:
+        return f"rtsp://127.0.0.1:{self.port}{mount}"
+
+    def start(self) -> None:
+        """Start the process and wait (bounded) until it prints ``ready``."""
+        command = [SYSTEM_PYTHON, __file__, "--port", str(self.port)]
+        if self.clip is not None:
+            command += ["--file", str(self.clip)]
+        self._process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
+        ready = threading.Event()
+        threading.Thread(target=self._watch, args=(self._process, ready), daemon=True).start()
+        if not ready.wait(READY_TIMEOUT_S) or self._process.poll() is not None:
+            self.kill()
+            raise RuntimeError(f"RTSP server on port {self.port} did not start")
+
+    @staticmethod
+    def _watch(process: subprocess.Popen[str], ready: threading.Event) -> None:
+        for line in process.stdout:
+            if line.strip() == "ready":
+                ready.set()
+
+    def freeze(self) -> None:
+        """Suspend the process: a hung server (connections stay open, nothing flows)."""
+        self._process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self._process.send_signal(signal.SIGCONT)
+
+    def kill(self) -> None:
+        """Kill the process (an abrupt outage, like a camera losing power); idempotent."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(STOP_TIMEOUT_S)
+            self._process = None
+
+    def __enter__(self) -> RtspServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.kill()
+
+
+def encode_clip(Gst, path: str) -> list[bytes]:
+    """The clip's frames as H.264 access units (byte-stream), re-encoded for streaming."""
+    pipeline = Gst.parse_launch(
+        f'filesrc location="{path}" ! qtdemux ! h264parse ! avdec_h264 ! videoconvert '
+        f"! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={FPS} "
+        f"! {H264_CAPS} ! appsink name=sink sync=false"
+    )
+    sink = pipeline.get_by_name("sink")
+    pipeline.set_state(Gst.State.PLAYING)
+    units = []
+    while (sample := sink.emit("pull-sample")) is not None:
+        buffer = sample.get_buffer()
+        units.append(buffer.extract_dup(0, buffer.get_size()))
+    pipeline.set_state(Gst.State.NULL)
+    return units
+
+
+def serve(port: int, clip: str | None) -> None:
+    """Run the server until killed."""
+    import gi
+
+    gi.require_version("Gst", "1.0")
+    gi.require_version("GstRtspServer", "1.0")
+    from gi.repository import GLib, Gst, GstRtspServer
+
+    Gst.init(None)
+    server = GstRtspServer.RTSPServer(address="127.0.0.1", service=str(port))
+    server.get_thread_pool().set_max_threads(8)  # a client per thread: /out waits for /in data
+    mounts = server.get_mount_points()
+
+    def mount(path: str, launch: str, configure, record: bool = False) -> None:
+        """Serve ``launch`` at ``path`` (clients publish to it when ``record``)."""
+        factory = GstRtspServer.RTSPMediaFactory()
+        if record:
+            factory.set_transport_mode(GstRtspServer.RTSPTransportMode.RECORD)
+        factory.set_launch(launch)
+        factory.connect("media-configure", configure)
+        mounts.add_factory(path, factory)
+
+    period = Gst.SECOND // FPS
+
+    if clip is not None:
+        units = encode_clip(Gst, clip)
+
+        def push_next(source, _length, position) -> None:
+            index = position[0]
+            buffer = Gst.Buffer.new_wrapped(units[index % len(units)])
+            buffer.pts = buffer.dts = index * period
+            buffer.duration = period
+            source.emit("push-buffer", buffer)
+            position[0] += 1
+
+        def configure_clip(_factory, media) -> None:
+            source = media.get_element().get_by_name_recurse_up("src")
+            source.connect("need-data", push_next, [0])
+
+        mount(
+            "/cam",
+            f"( appsrc name=src format=time caps={H264_CAPS},framerate={FPS}/1 "
+            "! h264parse config-interval=-1 ! rtph264pay name=pay0 pt=96 config-interval=1 )",
+            configure_clip,
+        )
+
+    readers = []  # the appsrc of every /out media now streaming
+
+    def relay(sink) -> Gst.FlowReturn:
+        buffer = sink.emit("pull-sample").get_buffer()
+        data = buffer.extract_dup(0, buffer.get_size())
+        for reader in list(readers):
+            reader.emit("push-buffer", Gst.Buffer.new_wrapped(data))
+        return Gst.FlowReturn.OK
+
+    def configure_in(_factory, media) -> None:
+        media.get_element().get_by_name_recurse_up("relay").connect("new-sample", relay)
+
+    def configure_out(_factory, media) -> None:
+        reader = media.get_element().get_by_name_recurse_up("src")
+        readers.append(reader)
+        media.connect("unprepared", lambda _media: readers.remove(reader))
+
+    mount(
+        "/in",
+        f"( rtph264depay name=depay0 ! h264parse config-interval=-1 ! {H264_CAPS} "
+        "! appsink name=relay emit-signals=true sync=false )",
+        configure_in,
+        record=True,
+    )
+    mount(
+        "/out",
+        f"( appsrc name=src is-live=true do-timestamp=true format=time caps={H264_CAPS} "
+        "! h264parse config-interval=-1 ! rtph264pay name=pay0 pt=96 config-interval=1 )",
+        configure_out,
+    )
+
+    if server.attach(None) == 0:
+        sys.exit(f"cannot listen on 127.0.0.1:{port}")
+    print("ready", flush=True)
+    GLib.MainLoop().run()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--file", help="clip served looped at /cam")
+    args = parser.parse_args()
+    serve(args.port, os.path.abspath(args.file) if args.file else None)
+
+
+if __name__ == "__main__":
+    main()
