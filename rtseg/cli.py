@@ -116,6 +116,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="publish the annotated stream as H.264 to rtsp://host:port/path (needs ffmpeg)",
     )
+    run.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="run the streams on Ray actors (a cluster's address, or a local Ray without one)",
+    )
+    run.add_argument(
+        "--ray-actors", type=int, help="Ray actors (default: cluster CPUs / --ray-cpus)"
+    )
+    run.add_argument("--ray-cpus", type=int, default=1, help="CPUs each Ray actor declares")
     run.add_argument("--trace", action="store_true", help="draw track traces")
     run.add_argument("--vid-stride", type=int, default=1, help="process every N-th frame")
     run.add_argument("--loop", action="store_true", help="restart files at their end")
@@ -170,8 +181,14 @@ def open_sinks(
 
 def run_command(args: argparse.Namespace) -> int:
     """Build the parts, run the pipeline until the input ends or a signal, print the summary."""
+    if args.ray is not None:
+        from rtseg.cli_ray import run_ray  # builds on this module: imported on use
+
+        return run_ray(args)
+    if args.ray_actors is not None:
+        raise RtsegError("--ray-actors needs --ray")
     if args.sources or len(args.source or ()) > 1:
-        from rtseg.cli_multi import run_multi  # builds on this module: imported on use
+        from rtseg.cli_multi import run_multi
 
         return run_multi(args)
     model = resolve_model(args.model)

@@ -18,11 +18,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 from rtseg.annotate import FrameAnnotator
 from rtseg.cli import DEFAULT_FPS, EXIT_FAILURE
+from rtseg.cluster.worker import SourceFacts
 from rtseg.errors import RtsegError
 from rtseg.models import resolve_model
 from rtseg.pipeline import stop_on_signals
 from rtseg.pipeline.multi import MultiPipeline, Stream
 from rtseg.pipeline.plan import load_segmenter
+from rtseg.pipeline.signals import Caught
 from rtseg.pipeline.streams import StreamConfig, configs_from_sources, load_streams
 from rtseg.sinks import JsonlSink, MotSink, RtspSink, Sink, VideoSink
 from rtseg.sinks.shared_jsonl import SharedJsonl
@@ -73,12 +75,13 @@ def per_stream_url(url: str, name: str) -> str:
 def open_stream_sinks(
     args: argparse.Namespace,
     config: StreamConfig,
-    source: FrameSource,
+    source: SourceFacts | FrameSource,
     shared_jsonl: SharedJsonl | None,
     names: dict[int, str],
     stack: ExitStack,
 ) -> list[Sink]:
-    """The stream's outputs, each registered to close with ``stack``."""
+    """The stream's outputs for a source with these facts (``fps``, ``is_live``; a
+    ``FrameSource`` has them), each registered to close with ``stack``."""
     sinks: list[Sink] = []
 
     def add(sink: Sink) -> None:
@@ -160,7 +163,11 @@ def run_multi(args: argparse.Namespace) -> int:
         pipeline = MultiPipeline(streams, segmenter, progress=True, infer_workers=workers)
         with stop_on_signals(pipeline.stop) as caught:
             summary = pipeline.run()
-    print(summary.format(), file=sys.stderr)
-    if caught.exit_code:
-        return caught.exit_code
-    return EXIT_FAILURE if summary.failed else 0
+    return report(summary.format(), caught, bool(summary.failed))
+
+
+def report(summary: str, caught: Caught, failed: bool) -> int:
+    """Print the run's summary; the exit code: 128+signal when a signal stopped the run, else
+    1 when a stream failed, else 0."""
+    print(summary, file=sys.stderr)
+    return caught.exit_code or (EXIT_FAILURE if failed else 0)

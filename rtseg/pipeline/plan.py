@@ -32,17 +32,21 @@ class InferencePlan:
 def inference_plan(live: bool, cores: int | None = None, streams: int = 1) -> InferencePlan:
     """Live input has one frame in flight per stream, so several live streams (one model
     serving them all) are inferred side by side like recorded frames."""
+    given = cores
     cores = cores or os.cpu_count() or 1
     workers = min(cores, MAX_WORKERS, streams if live else MAX_WORKERS)
     if workers < 2:
-        return InferencePlan(workers=1, threads=None)
+        return InferencePlan(workers=1, threads=given)
     return InferencePlan(workers=workers, threads=cores // workers)
 
 
 def load_segmenter(
-    model: str | Path, live: bool, streams: int = 1, **options: Any
+    model: str | Path, live: bool, streams: int = 1, cores: int | None = None, **options: Any
 ) -> tuple[Segmenter, int]:
-    """A ``Segmenter`` threaded for the plan, and the ``infer_workers`` to run it with."""
-    plan = inference_plan(live, streams=streams)
+    """A ``Segmenter`` threaded for the plan, and the ``infer_workers`` to run it with.
+
+    ``cores``: the CPU cores this process may use (default: all), e.g. a Ray actor's share.
+    """
+    plan = inference_plan(live, cores=cores, streams=streams)
     segmenter = Segmenter(model, threads=plan.threads, **options)
     return segmenter, plan.workers if segmenter.provider == CPU_PROVIDER else 1

@@ -1,0 +1,14 @@
+"""Scale-out on a Ray cluster: stream groups on actors, each with its own model session."""
+
+from rtseg.cluster.driver import RayPipeline, RayStream, RaySummary
+from rtseg.cluster.worker import ModelSpec, SourceFacts, StreamGroupWorker, StreamSpec
+
+__all__ = [
+    "ModelSpec",
+    "RayPipeline",
+    "RayStream",
+    "RaySummary",
+    "SourceFacts",
+    "StreamGroupWorker",
+    "StreamSpec",
+]

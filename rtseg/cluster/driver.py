@@ -1,0 +1,364 @@
+"""``RayPipeline``: stream groups on Ray actors, results written by the driver.
+
+Each actor (a :class:`~rtseg.cluster.worker.StreamGroupWorker`) holds its own model session
+and runs its group of streams; the driver polls every actor, draws where an output needs it
+and writes each stream's sinks, so outputs live in one place whatever the cluster does. When
+an actor crashes, Ray restarts it (``max_restarts``); the driver sees a worker that has not
+been started, starts it again with each recorded stream resuming at the frame after the last
+one written, and shifts the new tracker's IDs past those already used. Nothing already
+written is lost or repeated.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from rtseg.annotate import FrameAnnotator
+from rtseg.cluster.transfer import FrameResult, unpack
+from rtseg.cluster.worker import ModelSpec, Poll, SourceFacts, StreamGroupWorker, StreamSpec
+from rtseg.errors import RtsegError
+from rtseg.pipeline.multi import MultiSummary
+from rtseg.pipeline.progress import Every
+from rtseg.sinks import Sink
+
+logger = logging.getLogger(__name__)
+
+POLL_TIMEOUT_S = 0.5
+PROBE_S = 10.0  # to reach a cluster's address
+RETRY_S = 0.5  # wait before polling an actor that Ray is restarting
+UNAVAILABLE_LIMIT_S = 60.0  # an actor unreachable this long counts as lost for good
+
+SinkFactory = Callable[[SourceFacts], Sequence[Sink]]
+
+
+@dataclass
+class RayStream:
+    """A stream as the driver sees it: what the worker opens (``spec``), how to open its
+    outputs once the worker reports the source's facts (``sinks``), and whether they draw
+    (``draws``: the worker then sends each frame's image; ``annotator`` draws it)."""
+
+    spec: StreamSpec
+    sinks: SinkFactory
+    draws: bool = False
+    annotator: FrameAnnotator | None = None
+
+
+@dataclass
+class StreamProgress:
+    """What the driver has written for one stream."""
+
+    frames: int = 0
+    next_index: int = 0  # where a restarted worker resumes a recorded source
+    id_offset: int = 0  # added to the tracker IDs of the current worker run
+    max_id: int = 0
+    restarts: int = 0
+    sinks: Sequence[Sink] | None = None
+
+
+@dataclass
+class ActorState:
+    """One actor, its streams, and the poll in flight."""
+
+    handle: Any
+    streams: list[str]
+    pending: Any = None
+    started: bool = False
+    finished: bool = False
+    unavailable_since: float | None = None
+    summaries: list[MultiSummary] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RaySummary:
+    """Per-stream frames written and actor restarts, with each worker's last summary."""
+
+    actors: int
+    seconds: float
+    frames: dict[str, int]
+    restarts: dict[str, int]
+    worker_summaries: list[MultiSummary]
+    errors: dict[str, str]
+    stopped_early: bool = False
+
+    @property
+    def fps(self) -> float:
+        total = sum(self.frames.values())
+        return total / self.seconds if self.seconds > 0 else 0.0
+
+    def format(self) -> str:
+        stopped = " (stopped early)" if self.stopped_early else ""
+        lines = [
+            f"{len(self.frames)} streams on {self.actors} Ray actors: {sum(self.frames.values())}"
+            f" frames in {self.seconds:.1f} s, {self.fps:.1f} fps in all,"
+            f" {sum(self.restarts.values())} actor restarts{stopped}"
+        ]
+        for name, frames in self.frames.items():
+            restarted = f", resumed after {self.restarts[name]} actor restart(s)"
+            lines.append(
+                f"{name}: {frames} frames written{restarted if self.restarts[name] else ''}"
+            )
+        for summary in self.worker_summaries:
+            lines += [f"  {line}" for line in summary.format().splitlines()[1:]]
+        lines += [f"{name}: failed: {error}" for name, error in self.errors.items()]
+        return "\n".join(lines)
+
+
+def import_ray() -> Any:
+    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")  # Ray's native retry warnings
+    try:
+        import ray
+    except ImportError as error:
+        raise RtsegError("--ray needs Ray: pip install 'rtseg[ray]'") from error
+    return ray
+
+
+def connect(ray: Any, address: str | None) -> None:
+    """Join the cluster at ``address``, or start a local one; RtsegError when that fails."""
+    if address:
+        check_reachable(address)
+    try:
+        ray.init(
+            address=address,
+            log_to_driver=False,
+            include_dashboard=False,
+            logging_level=logging.WARNING,
+        )
+    except (ConnectionError, RuntimeError, ValueError) as error:
+        where = f"the Ray cluster at {address}" if address else "a local Ray"
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise RtsegError(f"cannot start or reach {where}: {reason}") from error
+
+
+def check_reachable(address: str) -> None:
+    """RtsegError unless something listens at ``[ray://]host:port`` (Ray itself would wait
+    for an absent cluster for minutes)."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not port.isdigit():
+        return  # "auto" and other forms Ray resolves itself
+    try:
+        socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), PROBE_S).close()
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise RtsegError(f"cannot reach the Ray cluster at {address}: {reason}") from error
+
+
+def groups(names: Sequence[str], count: int) -> list[list[str]]:
+    """``names`` dealt round-robin into ``count`` non-empty groups (fewer if names run out)."""
+    count = max(1, min(count, len(names)))
+    return [list(names[i::count]) for i in range(count)]
+
+
+class RayPipeline:
+    """Run ``streams`` on ``actors`` Ray actors (default: one per stream, at most the
+    cluster's CPUs / ``cpus_per_actor``), each with its own session of ``model``.
+
+    ``address``: a running cluster's address, or None for a local ``ray.init()`` (Ray already
+    initialised in this process is used as is). Each actor declares ``cpus_per_actor`` CPUs and,
+    when the cluster has GPUs and ``model.device`` is not "cpu", its share of them (at most one).
+    ``max_restarts``: how often Ray may restart each crashed actor. The pipeline owns the sinks
+    that the streams' factories open: :meth:`run` closes them.
+    """
+
+    def __init__(
+        self,
+        streams: Sequence[RayStream],
+        model: ModelSpec,
+        *,
+        address: str | None = None,
+        actors: int | None = None,
+        cpus_per_actor: int = 1,
+        max_restarts: int = 3,
+        progress: bool = False,
+    ) -> None:
+        names = [stream.spec.name for stream in streams]
+        if not names or len(set(names)) < len(names):
+            raise ValueError(f"streams need unique names, got {names}")
+        if cpus_per_actor < 1 or (actors is not None and actors < 1):
+            raise RtsegError("Ray actors and CPUs per actor must be at least 1")
+        self.streams = {stream.spec.name: stream for stream in streams}
+        self.model = model
+        self.address = address
+        self.actor_count = actors
+        self.cpus_per_actor = cpus_per_actor
+        self.max_restarts = max_restarts
+        self.progress = progress
+        self.actors: list[ActorState] = []
+        self._progress = {name: StreamProgress() for name in names}
+        self._stopping = False
+        self._ray: Any = None
+
+    def stop(self) -> None:
+        """Ask every actor to end its streams (safe from signal handlers)."""
+        self._stopping = True
+
+    def run(self) -> RaySummary:
+        """Run until every stream has ended or :meth:`stop`; then close every sink."""
+        ray = self._ray = import_ray()
+        own_init = not ray.is_initialized()
+        if own_init:
+            connect(ray, self.address)
+        started = time.perf_counter()
+        try:
+            self._start_actors()
+            self._loop()
+        finally:
+            self._close()
+            if own_init:
+                ray.shutdown()
+        return self._summary(time.perf_counter() - started)
+
+    def _start_actors(self) -> None:
+        ray = self._ray
+        resources = ray.cluster_resources()
+        count = self.actor_count or max(1, int(resources.get("CPU", 1)) // self.cpus_per_actor)
+        gpus = resources.get("GPU", 0.0) if self.model.device != "cpu" else 0.0
+        worker = ray.remote(StreamGroupWorker).options(
+            num_cpus=self.cpus_per_actor,
+            num_gpus=min(1.0, gpus / count) if gpus else 0,
+            max_restarts=self.max_restarts,
+            max_task_retries=0,
+        )
+        for names in groups(list(self.streams), count):
+            specs = [self.streams[name].spec for name in names]
+            draws = any(self.streams[name].draws for name in names)
+            handle = worker.remote(self.model, specs, self.cpus_per_actor, draws)
+            self.actors.append(ActorState(handle, names))
+        logger.info("%d streams on %d Ray actors", len(self.streams), len(self.actors))
+
+    def _loop(self) -> None:
+        """Poll every actor until all have finished, writing results as they come."""
+        ray = self._ray
+        shown = Every() if self.progress else None
+        stop_sent = False
+        while running := [actor for actor in self.actors if not actor.finished]:
+            if self._stopping and not stop_sent:
+                stop_sent = True
+                for actor in running:
+                    actor.handle.stop.remote()
+            for actor in running:
+                if actor.pending is None:
+                    actor.pending = actor.handle.poll.remote(POLL_TIMEOUT_S)
+            ready, _ = ray.wait([actor.pending for actor in running], num_returns=1)
+            for actor in running:
+                if actor.pending in ready:
+                    self._answer(actor)
+            if shown is not None and shown.due():
+                self._print_status()
+
+    def _answer(self, actor: ActorState) -> None:
+        """Handle one finished poll of ``actor``."""
+        ray = self._ray
+        reference, actor.pending = actor.pending, None
+        try:
+            poll: Poll = ray.get(reference)
+        except ray.exceptions.RayActorError as error:
+            self._unavailable(actor, error)
+            return
+        actor.unavailable_since = None
+        if not poll.started:
+            self._start(actor)
+            return
+        for result in poll.results:
+            self._write(result)
+        if poll.finished:
+            actor.finished = True
+            if poll.summary is not None:
+                actor.summaries.append(poll.summary)
+            actor.error = poll.error
+
+    def _unavailable(self, actor: ActorState, error: Exception) -> None:
+        """The actor crashed or is being restarted: wait and poll again; give its streams up
+        when it stays unreachable (Ray ran out of restarts)."""
+        now = time.monotonic()
+        if actor.unavailable_since is None:
+            actor.unavailable_since = now
+            logger.warning("Ray actor of %s unavailable", ", ".join(actor.streams))
+        if now - actor.unavailable_since > UNAVAILABLE_LIMIT_S:
+            actor.finished = True
+            actor.error = f"Ray actor lost: {str(error).splitlines()[0]}"
+            return
+        time.sleep(RETRY_S)
+
+    def _start(self, actor: ActorState) -> None:
+        """Start a fresh worker (first run or after a restart), resuming where writing stopped."""
+        if self._stopping:
+            actor.finished = True
+            return
+        if actor.started:
+            for name in actor.streams:
+                progress = self._progress[name]
+                progress.restarts += 1
+                progress.id_offset = progress.max_id
+            logger.warning(
+                "Ray actor of %s restarted; resuming at frames %s",
+                ", ".join(actor.streams),
+                ", ".join(str(self._progress[name].next_index) for name in actor.streams),
+            )
+        resume = {name: self._progress[name].next_index for name in actor.streams}
+        try:
+            facts = self._ray.get(actor.handle.start.remote(resume))
+        except self._ray.exceptions.RayActorError as error:
+            self._unavailable(actor, error)
+            return
+        except self._ray.exceptions.RayTaskError as error:
+            if isinstance(error.cause, RtsegError):  # a source or the model cannot be used
+                raise RtsegError(str(error.cause)) from None
+            raise
+        actor.started = True
+        for name, source_facts in facts.items():
+            progress = self._progress[name]
+            if progress.sinks is None:
+                progress.sinks = list(self.streams[name].sinks(source_facts))
+
+    def _write(self, result: FrameResult) -> None:
+        """One frame to its stream's sinks, track IDs shifted past earlier worker runs."""
+        progress = self._progress[result.stream]
+        frame, detections = unpack(result)
+        if detections.tracker_id is not None and len(detections):
+            detections.tracker_id = detections.tracker_id + progress.id_offset
+            progress.max_id = max(progress.max_id, int(np.max(detections.tracker_id)))
+        stream = self.streams[result.stream]
+        annotated = None
+        if stream.draws and stream.annotator is not None:
+            annotated = stream.annotator.annotate(frame.image.copy(), detections)
+        for sink in progress.sinks or ():
+            sink.write(frame, annotated, detections)
+        progress.frames += 1
+        progress.next_index = frame.index + 1
+
+    def _print_status(self) -> None:
+        for name, progress in self._progress.items():
+            restarts = f", {progress.restarts} actor restarts" if progress.restarts else ""
+            print(f"{name}: {progress.frames} frames{restarts}", file=sys.stderr, flush=True)
+
+    def _close(self) -> None:
+        """Close every sink opened, then end the actors."""
+        for progress in self._progress.values():
+            for sink in progress.sinks or ():
+                sink.close()
+        for actor in self.actors:
+            self._ray.kill(actor.handle, no_restart=True)
+
+    def _summary(self, seconds: float) -> RaySummary:
+        errors = {
+            name: actor.error for actor in self.actors if actor.error for name in actor.streams
+        }
+        return RaySummary(
+            actors=len(self.actors),
+            seconds=seconds,
+            frames={name: progress.frames for name, progress in self._progress.items()},
+            restarts={name: progress.restarts for name, progress in self._progress.items()},
+            worker_summaries=[summary for actor in self.actors for summary in actor.summaries],
+            errors=errors,
+            stopped_early=self._stopping,
+        )

@@ -1,0 +1,143 @@
+"""Scale-out on a real local Ray cluster (``ray start --head`` with 2 CPUs, started and stopped
+here): the same results as one process, and a killed actor restarted without losing output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import ray
+
+from rtseg.cluster import ModelSpec, RayPipeline, RayStream, StreamSpec
+from rtseg.sinks import JsonlSink
+from tests.test_cli import clean_env, decoded_frames, free_port, rtseg
+
+HANG_GUARD_S = 300.0
+CLIP_FRAMES = 221
+RAY = Path(sys.executable).with_name("ray")
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    """The address of a local two-CPU Ray cluster running in its own processes.
+
+    Ray's token authentication is off for it (and for every client the tests start), so no
+    token file left by another Ray on this machine gets in the way."""
+    os.environ["RAY_AUTH_MODE"] = "disabled"
+    port = free_port()
+    start = [str(RAY), "start", "--head", f"--port={port}", "--num-cpus=2", "--num-gpus=0"]
+    start += ["--include-dashboard=false", "--disable-usage-stats"]
+    subprocess.run(start, check=True, capture_output=True, timeout=HANG_GUARD_S, env=clean_env())
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run([str(RAY), "stop", "--force"], capture_output=True, timeout=120)
+        del os.environ["RAY_AUTH_MODE"]
+
+
+def records_by_stream(path: Path) -> dict[str, dict[int, dict]]:
+    by_stream: dict[str, dict[int, dict]] = defaultdict(dict)
+    for line in path.read_text().splitlines():
+        record = json.loads(line)
+        by_stream[record.pop("stream")][record["frame"]] = record
+    return dict(by_stream)
+
+
+def test_actors_give_the_same_results_as_one_process(tmp_path, cluster, fp32_model, highway_clip):
+    sources = ["--source", highway_clip, "--source", highway_clip.parent]  # the clip + stills
+    common = ["run", "--model", fp32_model, "--device", "cpu", *sources]
+    one = rtseg(*common, "--jsonl", tmp_path / "one.jsonl", cwd=tmp_path)
+    assert one.returncode == 0, one.stderr
+    spread = rtseg(
+        *common,
+        *("--jsonl", tmp_path / "ray.jsonl", "--output", tmp_path / "ray.mp4"),
+        *("--ray", cluster, "--ray-actors", "2"),
+        cwd=tmp_path,
+    )
+    assert spread.returncode == 0, spread.stderr
+    assert "2 streams on 2 Ray actors" in spread.stderr and "Traceback" not in spread.stderr
+
+    expected, got = (
+        records_by_stream(tmp_path / "one.jsonl"),
+        records_by_stream(tmp_path / "ray.jsonl"),
+    )
+    assert got == expected  # every frame, box, mask, class and track ID
+    clip = expected["highway-dashcam-960x540"]
+    assert sorted(clip) == list(range(CLIP_FRAMES))
+    assert decoded_frames(tmp_path / "ray-highway-dashcam-960x540.mp4") == CLIP_FRAMES
+    assert decoded_frames(tmp_path / "ray-media.mp4") == len(expected["media"])
+
+
+def test_a_killed_actor_is_restarted_and_its_streams_resume(
+    tmp_path, cluster, fp32_model, highway_clip
+):
+    ray.init(address=cluster, log_to_driver=False)
+    try:
+        names = ["front", "rear"]
+        paths = {name: tmp_path / f"{name}.jsonl" for name in names}
+        streams = [
+            RayStream(
+                StreamSpec(name, str(highway_clip)), lambda _facts, n=name: [JsonlSink(paths[n])]
+            )
+            for name in names
+        ]
+        pipeline = RayPipeline(streams, ModelSpec(str(fp32_model), device="cpu"), actors=2)
+        summaries = []
+        runner = threading.Thread(target=lambda: summaries.append(pipeline.run()))
+        runner.start()
+        try:
+            deadline = time.monotonic() + HANG_GUARD_S
+            while not (paths["front"].exists() and paths["front"].read_text().count("\n") >= 60):
+                assert runner.is_alive() and time.monotonic() < deadline, "no results came back"
+                time.sleep(0.05)
+            (killed,) = [actor for actor in pipeline.actors if actor.streams == ["front"]]
+            ray.kill(killed.handle, no_restart=False)  # a crash: Ray restarts the actor
+        finally:
+            runner.join(HANG_GUARD_S)
+        assert not runner.is_alive()
+    finally:
+        ray.shutdown()
+    (summary,) = summaries
+    assert summary.frames == {"front": CLIP_FRAMES, "rear": CLIP_FRAMES}
+    assert summary.restarts == {"front": 1, "rear": 0} and not summary.errors
+    assert "front: 221 frames written, resumed after 1 actor restart(s)" in summary.format()
+    for name in names:
+        records = [json.loads(line) for line in paths[name].read_text().splitlines()]
+        assert [record["frame"] for record in records] == list(range(CLIP_FRAMES))
+    front = [json.loads(line) for line in paths["front"].read_text().splitlines()]
+    ids = [[det["track_id"] for det in record["detections"]] for record in front]
+    first_ids = {i for frame_ids in ids[:60] for i in frame_ids}
+    assert None not in first_ids and max(first_ids) >= 1
+    # After the restart a new tracker numbers on above every ID already written.
+    restart_at = next(n for n in range(60, CLIP_FRAMES) if ids[n] and min(ids[n]) > max(first_ids))
+    later = {i for frame_ids in ids[restart_at:] for i in frame_ids}
+    assert min(later) > max(first_ids)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--ray-actors", "2"], "--ray-actors needs --ray"),
+        (["--ray", "--model", "{tmp}/missing.onnx"], "model file not found"),
+        (["--ray", "127.0.0.1:{port}"], "cannot reach the Ray cluster at 127.0.0.1:"),
+    ],
+)
+def test_ray_flag_errors_are_one_line(tmp_path, fp32_model, highway_clip, flags, message):
+    flags = [flag.format(tmp=tmp_path, port=free_port()) for flag in flags]
+    model = [] if "--model" in flags else ["--model", fp32_model]
+    done = rtseg(
+        *("run", *model, "--source", highway_clip, "--jsonl", tmp_path / "x.jsonl", *flags),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("rtseg: error: "), done.stderr
+    assert message in lines[0]
