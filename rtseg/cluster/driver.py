@@ -15,10 +15,12 @@ import logging
 import os
 import socket
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -114,7 +116,6 @@ class RaySummary:
 
 
 def import_ray() -> Any:
-    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")  # Ray's native retry warnings
     try:
         import ray
     except ImportError as error:
@@ -126,17 +127,40 @@ def connect(ray: Any, address: str | None) -> None:
     """Join the cluster at ``address``, or start a local one; RtsegError when that fails."""
     if address:
         check_reachable(address)
-    try:
-        ray.init(
-            address=address,
-            log_to_driver=False,
-            include_dashboard=False,
-            logging_level=logging.WARNING,
-        )
-    except (ConnectionError, RuntimeError, ValueError) as error:
-        where = f"the Ray cluster at {address}" if address else "a local Ray"
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise RtsegError(f"cannot start or reach {where}: {reason}") from error
+    with native_stderr_captured() as native_log:
+        try:
+            ray.init(
+                address=address,
+                log_to_driver=False,
+                include_dashboard=False,
+                logging_level=logging.WARNING,
+            )
+            return
+        except (ConnectionError, RuntimeError, ValueError) as error:
+            failure = error
+        native_log.seek(0)
+        refused_token = "InvalidAuthToken" in native_log.read()
+    where = f"the Ray cluster at {address}" if address else "a local Ray"
+    reason = str(failure).strip().splitlines()[0] if str(failure).strip() else "failed"
+    if refused_token:
+        reason = "it requires an authentication token (run with RAY_AUTH_MODE=token)"
+    raise RtsegError(f"cannot start or reach {where}: {reason}") from failure
+
+
+@contextmanager
+def native_stderr_captured() -> Iterator[TextIO]:
+    """Inside the block, what is written to file descriptor 2 (Ray's C++ client logs a line
+    per connection retry) goes to a temporary file instead of the terminal."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+", errors="replace") as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield capture
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def check_reachable(address: str) -> None:
@@ -221,16 +245,17 @@ class RayPipeline:
         ray = self._ray
         resources = ray.cluster_resources()
         count = self.actor_count or max(1, int(resources.get("CPU", 1)) // self.cpus_per_actor)
+        grouped = groups(list(self.streams), count)
         gpus = resources.get("GPU", 0.0) if self.model.device != "cpu" else 0.0
         worker = ray.remote(StreamGroupWorker).options(
             num_cpus=self.cpus_per_actor,
-            num_gpus=min(1.0, gpus / count) if gpus else 0,
+            num_gpus=min(1.0, gpus / len(grouped)) if gpus else 0,
             max_restarts=self.max_restarts,
             max_task_retries=0,
         )
-        for names in groups(list(self.streams), count):
+        for names in grouped:
             specs = [self.streams[name].spec for name in names]
-            draws = any(self.streams[name].draws for name in names)
+            draws = frozenset(name for name in names if self.streams[name].draws)
             handle = worker.remote(self.model, specs, self.cpus_per_actor, draws)
             self.actors.append(ActorState(handle, names))
         logger.info("%d streams on %d Ray actors", len(self.streams), len(self.actors))

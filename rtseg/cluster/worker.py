@@ -81,11 +81,15 @@ class Poll:
 class StreamGroupWorker:
     """Runs ``streams`` with one session of ``model`` on ``cores`` CPU cores.
 
-    ``images``: send each frame's image with its results (the driver draws or encodes it).
+    ``images``: the streams whose frames travel with their results (the driver draws them).
     """
 
     def __init__(
-        self, model: ModelSpec, streams: list[StreamSpec], cores: int | None, images: bool
+        self,
+        model: ModelSpec,
+        streams: list[StreamSpec],
+        cores: int | None,
+        images: frozenset[str] = frozenset(),
     ) -> None:
         self.model = model
         self.streams = streams
@@ -149,7 +153,7 @@ class StreamGroupWorker:
 
     def _collect(self, stream: str, frame: Frame, detections: sv.Detections) -> None:
         """on_frame of the streams: queue the result for the driver (waits while it is full)."""
-        result = pack(stream, frame, detections, self.images)
+        result = pack(stream, frame, detections, stream in self.images)
         while not self._put(result):
             if self._stopping.is_set():
                 return

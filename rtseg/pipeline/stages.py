@@ -25,6 +25,10 @@ class StageError(RuntimeError):
         self.stage = stage
         self.error = error
 
+    def __reduce__(self) -> tuple[type[StageError], tuple[str, BaseException]]:
+        """Pickle with both arguments (results of Ray actors travel pickled)."""
+        return type(self), (self.stage, self.error)
+
 
 class Control:
     """Shared stop event plus the first failure of any stage."""

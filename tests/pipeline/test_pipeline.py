@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import threading
 import time
@@ -246,3 +247,10 @@ def test_stage_error_is_one_line():
     error = StageError("infer", RuntimeError("first line\nsecond line"))
     assert str(error) == "infer failed: RuntimeError: first line"
     assert str(StageError("post", KeyError())) == "post failed: KeyError"
+
+
+def test_stage_error_survives_pickling():
+    """A Ray worker's summary carries its streams' errors to the driver pickled."""
+    error = pickle.loads(pickle.dumps(StageError("render", ValueError("bad frame"))))
+    assert (error.stage, str(error)) == ("render", "render failed: ValueError: bad frame")
+    assert isinstance(error.error, ValueError)
