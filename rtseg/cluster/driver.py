@@ -82,15 +82,26 @@ class ActorState:
 
 @dataclass(frozen=True)
 class RaySummary:
-    """Per-stream frames written and actor restarts, with each worker's last summary."""
+    """Per-stream frames written and actor restarts, with each worker's last summary (whose
+    lines name streams that failed inside it)."""
 
     actors: int
     seconds: float
     frames: dict[str, int]
     restarts: dict[str, int]
     worker_summaries: list[MultiSummary]
-    errors: dict[str, str]
+    lost: dict[str, str]  # streams whose actor could not be kept alive
     stopped_early: bool = False
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """Every failed stream: lost with its actor, or failed inside a worker's pipeline."""
+        failed = {
+            name: str(error)
+            for summary in self.worker_summaries
+            for name, error in summary.failed.items()
+        }
+        return {**failed, **self.lost}
 
     @property
     def fps(self) -> float:
@@ -111,7 +122,7 @@ class RaySummary:
             )
         for summary in self.worker_summaries:
             lines += [f"  {line}" for line in summary.format().splitlines()[1:]]
-        lines += [f"{name}: failed: {error}" for name, error in self.errors.items()]
+        lines += [f"{name}: failed: {error}" for name, error in self.lost.items()]
         return "\n".join(lines)
 
 
@@ -375,15 +386,13 @@ class RayPipeline:
             self._ray.kill(actor.handle, no_restart=True)
 
     def _summary(self, seconds: float) -> RaySummary:
-        errors = {
-            name: actor.error for actor in self.actors if actor.error for name in actor.streams
-        }
+        lost = {name: actor.error for actor in self.actors if actor.error for name in actor.streams}
         return RaySummary(
             actors=len(self.actors),
             seconds=seconds,
             frames={name: progress.frames for name, progress in self._progress.items()},
             restarts={name: progress.restarts for name, progress in self._progress.items()},
             worker_summaries=[summary for actor in self.actors for summary in actor.summaries],
-            errors=errors,
+            lost=lost,
             stopped_early=self._stopping,
         )

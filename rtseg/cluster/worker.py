@@ -10,7 +10,6 @@ capture), so a slow driver never makes a worker run out of memory.
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 from collections.abc import Mapping
@@ -24,8 +23,6 @@ from rtseg.pipeline.plan import load_segmenter
 from rtseg.sources import Frame, FrameSource, open_source
 from rtseg.sources.resume import ResumedSource
 from rtseg.tracking import Tracker
-
-logger = logging.getLogger(__name__)
 
 QUEUE_SIZE = 64  # frames waiting for the driver
 DEFAULT_FPS = 30.0

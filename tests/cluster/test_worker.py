@@ -59,9 +59,10 @@ def test_summary_names_restarts_and_failures():
         frames={"front": 221, "rear": 100},
         restarts={"front": 1, "rear": 0},
         worker_summaries=[],
-        errors={"rear": "Ray actor lost: gone"},
+        lost={"rear": "Ray actor lost: gone"},
     )
     text = summary.format()
     assert text.startswith("2 streams on 2 Ray actors: 321 frames in 10.0 s, 32.1 fps in all,")
     assert "front: 221 frames written, resumed after 1 actor restart(s)" in text
     assert "rear: 100 frames written\n" in text and "rear: failed: Ray actor lost: gone" in text
+    assert summary.errors == {"rear": "Ray actor lost: gone"}
