@@ -347,9 +347,13 @@ class RayPipeline:
             self._unavailable(actor, error)
             return
         except self._ray.exceptions.RayTaskError as error:
-            if isinstance(error.cause, RtsegError):  # a source or the model cannot be used
+            if not isinstance(error.cause, RtsegError):  # a bug, not a source or the model
+                raise
+            if not actor.started:  # at startup, as without Ray: the run cannot go on
                 raise RtsegError(str(error.cause)) from None
-            raise
+            actor.finished = True  # after a restart: only this actor's streams end
+            actor.error = f"could not resume: {error.cause}"
+            return
         actor.started = True
         for name, source_facts in facts.items():
             progress = self._progress[name]
