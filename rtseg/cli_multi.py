@@ -90,9 +90,10 @@ def open_stream_sinks(
 
     output = config.output or (args.output and per_stream_path(args.output, config.name))
     mot = config.mot or (args.mot and per_stream_path(args.mot, config.name))
-    stride = config.vid_stride or args.vid_stride
+    stride = 1 if source.is_live else config.vid_stride or args.vid_stride
+    fps = (source.fps or DEFAULT_FPS) / stride  # of what is processed: live input ignores strides
     if output:
-        add(VideoSink(output, (source.fps or DEFAULT_FPS) / stride))
+        add(VideoSink(output, fps))
     if config.jsonl:
         add(JsonlSink(config.jsonl, names))
     elif shared_jsonl is not None:
@@ -101,7 +102,6 @@ def open_stream_sinks(
         add(MotSink(mot))
     rtsp_out = config.rtsp_out or (args.rtsp_out and per_stream_url(args.rtsp_out, config.name))
     if rtsp_out:
-        fps = (source.fps or DEFAULT_FPS) / (1 if source.is_live else stride)
         add(RtspSink(rtsp_out, fps, transport=config.transport or args.transport or "tcp"))
     return sinks
 
