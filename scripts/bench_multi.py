@@ -17,11 +17,8 @@ import argparse
 import functools
 import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
-
-import cv2
 
 from rtseg.engine import Segmenter
 from rtseg.pipeline import Pipeline
@@ -29,33 +26,12 @@ from rtseg.pipeline.multi import MultiPipeline, MultiSummary, Stream
 from rtseg.pipeline.plan import load_segmenter
 from rtseg.sinks import JsonlSink
 from rtseg.sources import LiveSource, open_source
+from rtseg.sources.realtime import PacedCapture
 from rtseg.tracking import Tracker
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 DEFAULT_MODEL = SHARED / "models" / "yolov8n-seg-fp32-320.onnx"
 DEFAULT_SOURCE = SHARED / "media" / "highway-dashcam-960x540.mp4"
-
-
-class PacedCapture:
-    """A ``cv2.VideoCapture`` over a file that delivers frames no faster than ``fps``, like a
-    camera (``LiveSource`` reads it in its capture thread)."""
-
-    def __init__(self, path: str, fps: float) -> None:
-        self._capture = cv2.VideoCapture(path)
-        self._period = 1.0 / fps
-        self._next_at: float | None = None
-
-    def get(self, prop: int) -> float:
-        return self._capture.get(prop)
-
-    def read(self) -> tuple[bool, object]:
-        now = time.monotonic()
-        self._next_at = now if self._next_at is None else self._next_at + self._period
-        time.sleep(max(0.0, self._next_at - now))
-        return self._capture.read()
-
-    def release(self) -> None:
-        self._capture.release()
 
 
 def streams_of(sources: list, seg: Segmenter, out_dir: Path) -> list[Stream]:
@@ -91,7 +67,7 @@ def live(model: str, device: str, clip: str, count: int, fps: float, out: Path) 
     """``count`` cameras replaying ``clip`` at ``fps``, in one MultiPipeline (threaded for
     ``count`` live streams, as ``rtseg run`` would)."""
     seg, workers = load_segmenter(model, live=True, streams=count, device=device)
-    sources = [LiveSource(PacedCapture(clip, fps), f"camera {i}") for i in range(count)]
+    sources = [LiveSource(PacedCapture(Path(clip), fps=fps), f"camera {i}") for i in range(count)]
     return MultiPipeline(streams_of(sources, seg, out), seg, infer_workers=workers).run()
 
 

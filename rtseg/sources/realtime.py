@@ -21,17 +21,19 @@ from rtseg.sources.live import LiveSource
 class PacedCapture:
     """A ``cv2.VideoCapture`` of ``path`` whose :meth:`read` waits for each frame's due time.
 
-    With ``loop`` the file restarts at its end, forever, on the same schedule.
+    With ``loop`` the file restarts at its end, forever, on the same schedule. ``fps`` paces it
+    at another rate than the file's own (benchmarks: a camera faster or slower than the clip).
     """
 
-    def __init__(self, path: Path, *, loop: bool = False) -> None:
+    def __init__(self, path: Path, *, loop: bool = False, fps: float | None = None) -> None:
         self.path = path
         self.loop = loop
         self._capture = self._open()
-        fps = self._capture.get(cv2.CAP_PROP_FPS)
+        fps = fps or self._capture.get(cv2.CAP_PROP_FPS)
         if fps <= 0:
             self._capture.release()
             raise RtsegError(f"cannot play {path} as live: it has no frame rate")
+        self._fps = fps
         self._period = 1.0 / fps
         self._due: float | None = None
 
@@ -43,7 +45,8 @@ class PacedCapture:
         return capture
 
     def get(self, prop: int) -> float:
-        return self._capture.get(prop)
+        """The capture's property; the frame rate is the pace."""
+        return self._fps if prop == cv2.CAP_PROP_FPS else self._capture.get(prop)
 
     def read(self) -> tuple[bool, np.ndarray | None]:
         """The next frame, once it is due; (False, None) at the end (never, with ``loop``)."""

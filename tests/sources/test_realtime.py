@@ -10,6 +10,7 @@ import pytest
 
 from rtseg.errors import RtsegError
 from rtseg.sources import LiveSource, open_source
+from rtseg.sources.realtime import PacedCapture
 
 FPS = 50
 FRAMES = 20
@@ -40,6 +41,14 @@ def test_plays_at_the_files_frame_rate(short_clip):
     assert all(level(frame) == frame.index for frame in frames)
     span = frames[-1].captured_at - frames[0].captured_at
     assert span >= (frames[-1].index - frames[0].index) / FPS * 0.99  # never faster than live
+
+
+def test_another_pace_than_the_files(short_clip):
+    with LiveSource(PacedCapture(short_clip, fps=2 * FPS), "fast camera") as source:
+        assert source.fps == 2 * FPS
+        frames = list(source)
+    span = frames[-1].captured_at - frames[0].captured_at
+    assert span >= (frames[-1].index - frames[0].index) / (2 * FPS) * 0.99
 
 
 def test_a_slow_consumer_gets_the_newest_frame_and_drops_are_counted(short_clip):
