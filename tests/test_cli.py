@@ -35,6 +35,11 @@ def rtseg_command(*args: object) -> list[str]:
     return [sys.executable, "-m", "rtseg", *map(str, args)]
 
 
+def run_args(source: object, model: object, *outputs: object) -> list[object]:
+    """``rtseg run`` of ``source`` with ``model`` on the CPU, writing ``outputs``."""
+    return ["run", "--source", source, "--model", model, "--device", "cpu", *outputs]
+
+
 def clean_env() -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key != "RTSEG_MODEL"}
     env["PYTHONUNBUFFERED"] = "1"
@@ -97,13 +102,7 @@ def detection_only_model(path: Path) -> Path:
 def test_highway_clip_to_video_jsonl_and_mot(tmp_path, fp32_model, highway_clip):
     video, jsonl, mot = tmp_path / "out.mp4", tmp_path / "out.jsonl", tmp_path / "out.txt"
     done = rtseg(
-        "run",
-        "--source",
-        highway_clip,
-        "--model",
-        fp32_model,
-        "--device",
-        "cpu",
+        *run_args(highway_clip, fp32_model),
         "--output",
         video,
         "--jsonl",
@@ -141,13 +140,7 @@ def test_folder_of_images(tmp_path, fp32_model):
     images = sorted(path.name for path in media.iterdir() if path.suffix in (".png", ".jpg"))
     video, jsonl = tmp_path / "stills.mp4", tmp_path / "stills.jsonl"
     done = rtseg(
-        "run",
-        "--source",
-        media,
-        "--model",
-        fp32_model,
-        "--device",
-        "cpu",
+        *run_args(media, fp32_model),
         "--output",
         video,
         "--jsonl",
@@ -167,13 +160,7 @@ def test_sigint_leaves_playable_video_and_valid_jsonl(tmp_path, fp32_model, high
     with (tmp_path / "stderr.txt").open("w") as stderr:
         process = subprocess.Popen(
             rtseg_command(
-                "run",
-                "--source",
-                highway_clip,
-                "--model",
-                fp32_model,
-                "--device",
-                "cpu",
+                *run_args(highway_clip, fp32_model),
                 "--output",
                 video,
                 "--jsonl",
@@ -223,13 +210,7 @@ def test_serve_flag_publishes_live_status_until_sigint(tmp_path, fp32_model, hig
     base = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
         rtseg_command(
-            "run",
-            "--source",
-            highway_clip,
-            "--model",
-            fp32_model,
-            "--device",
-            "cpu",
+            *run_args(highway_clip, fp32_model),
             "--loop",
             "--serve",
             f"127.0.0.1:{port}",

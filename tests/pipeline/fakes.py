@@ -8,9 +8,30 @@ import time
 import numpy as np
 import supervision as sv
 
+from rtseg.pipeline import MultiPipeline, Pipeline, Summary
+from rtseg.pipeline.multi import MultiSummary
 from rtseg.sources import Frame, FrameSource
 
 HANG_GUARD_S = 30.0  # only ever a guard against hangs, never a timing assertion
+
+
+def run_guarded(pipeline: Pipeline | MultiPipeline) -> Summary | MultiSummary:
+    """Run in a helper thread so a hang fails the test instead of blocking it."""
+    result: dict = {}
+
+    def target() -> None:
+        try:
+            result["summary"] = pipeline.run()
+        except BaseException as error:
+            result["error"] = error
+
+    runner = threading.Thread(target=target)
+    runner.start()
+    runner.join(HANG_GUARD_S)
+    assert not runner.is_alive(), "the pipeline hung"
+    if "error" in result:
+        raise result["error"]
+    return result["summary"]
 
 
 class FakeSource(FrameSource):

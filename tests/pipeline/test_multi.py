@@ -15,7 +15,7 @@ from rtseg.cli import build_parser
 from rtseg.cli_multi import per_stream_url, run_multi, wants_multi
 from rtseg.errors import RtsegError
 from rtseg.pipeline import StageError
-from rtseg.pipeline.multi import MultiPipeline, MultiSummary, Stream
+from rtseg.pipeline.multi import MultiPipeline, Stream
 from rtseg.pipeline.plan import load_segmenter
 from rtseg.sources import Frame, FrameSource, LiveSource, open_source
 from rtseg.tracking import Tracker
@@ -25,6 +25,7 @@ from tests.pipeline.fakes import (
     FakeSource,
     FakeTracker,
     RecordingSink,
+    run_guarded,
 )
 from tests.pipeline.test_pipeline import no_leftover_threads  # noqa: F401  (autouse fixture)
 
@@ -62,25 +63,6 @@ class DyingSource(FrameSource):
 
     def close(self) -> None:
         self._inner.close()
-
-
-def run_guarded(pipeline: MultiPipeline) -> MultiSummary:
-    """Run in a helper thread so a hang fails the test instead of blocking it."""
-    result: dict = {}
-
-    def target() -> None:
-        try:
-            result["summary"] = pipeline.run()
-        except BaseException as error:
-            result["error"] = error
-
-    runner = threading.Thread(target=target)
-    runner.start()
-    runner.join(HANG_GUARD_S)
-    assert not runner.is_alive(), "multi pipeline hung"
-    if "error" in result:
-        raise result["error"]
-    return result["summary"]
 
 
 @pytest.mark.parametrize("dynamic", [False, True])

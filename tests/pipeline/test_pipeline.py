@@ -20,30 +20,12 @@ from tests.pipeline.fakes import (
     FakeSource,
     FakeTracker,
     RecordingSink,
+    run_guarded,
 )
 
 
 def rtseg_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("rtseg-")]
-
-
-def run_guarded(pipeline: Pipeline):
-    """Run in a helper thread so a hang fails the test instead of blocking it."""
-    result: dict = {}
-
-    def target() -> None:
-        try:
-            result["summary"] = pipeline.run()
-        except BaseException as error:
-            result["error"] = error
-
-    runner = threading.Thread(target=target)
-    runner.start()
-    runner.join(HANG_GUARD_S)
-    assert not runner.is_alive(), "pipeline hung"
-    if "error" in result:
-        raise result["error"]
-    return result["summary"]
 
 
 @pytest.fixture(autouse=True)
