@@ -8,6 +8,9 @@ serves on 127.0.0.1, over RTP/UDP and RTP/TCP:
 
 - ``/cam``: the clip, H.264, looped forever at its frame rate. It is re-encoded once at start
   (x264, zerolatency, a key frame every second) and every client starts at its first frame.
+- ``/file``: the clip served once, as it is (no re-encoding, no loop), like a file served over
+  RTSP or an NVR's playback: its SDP announces a range, so clients see a frame count and an end.
+  Every client starts at its first frame.
 - ``/in`` (RECORD): accepts one published H.264 stream, relayed live to readers of ``/out``.
 
 It prints ``ready`` once it listens. In pytest, :class:`RtspServer` starts, kills and restarts
@@ -150,13 +153,14 @@ def serve(port: int, clip: str | None) -> None:
     server.get_thread_pool().set_max_threads(8)  # a client per thread: /out waits for /in data
     mounts = server.get_mount_points()
 
-    def mount(path: str, launch: str, configure, record: bool = False) -> None:
+    def mount(path: str, launch: str, configure=None, record: bool = False) -> None:
         """Serve ``launch`` at ``path`` (clients publish to it when ``record``)."""
         factory = GstRtspServer.RTSPMediaFactory()
         if record:
             factory.set_transport_mode(GstRtspServer.RTSPTransportMode.RECORD)
         factory.set_launch(launch)
-        factory.connect("media-configure", configure)
+        if configure is not None:
+            factory.connect("media-configure", configure)
         mounts.add_factory(path, factory)
 
     period = Gst.SECOND // FPS
@@ -181,6 +185,11 @@ def serve(port: int, clip: str | None) -> None:
             f"( appsrc name=src format=time caps={H264_CAPS},framerate={FPS}/1 "
             "! h264parse config-interval=-1 ! rtph264pay name=pay0 pt=96 config-interval=1 )",
             configure_clip,
+        )
+        mount(
+            "/file",
+            f'( filesrc location="{clip}" ! qtdemux name=demux demux.video_0 ! queue '
+            "! h264parse config-interval=-1 ! rtph264pay name=pay0 pt=96 config-interval=1 )",
         )
 
     readers = []  # the appsrc of every /out media now streaming
@@ -223,7 +232,7 @@ def serve(port: int, clip: str | None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--file", help="clip served looped at /cam")
+    parser.add_argument("--file", help="clip served looped at /cam and once at /file")
     args = parser.parse_args()
     serve(args.port, os.path.abspath(args.file) if args.file else None)
 

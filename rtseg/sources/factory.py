@@ -9,8 +9,6 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import cv2
-
 from rtseg.errors import RtsegError
 from rtseg.sources.frame import FrameSource
 from rtseg.sources.live import TRANSPORTS, LiveSource, open_capture
@@ -83,8 +81,9 @@ def open_source(
     ``transport`` ("tcp" or "udp") picks how RTSP streams carry RTP (other sources ignore
     it); None lets FFmpeg prefer TCP. A stream that worked reconnects after a loss as
     ``reconnect`` says (None: the input ends instead); a stream that cannot be opened at all is
-    an error, not retried. Webcams and URLs of finite files end when they stop. Raises
-    RtsegError with one line naming the source when it cannot be used.
+    an error, not retried. A URL announcing a length (a served file) ends once it has delivered
+    (nearly) all of it; stopping sooner is a loss like any other. Webcams end when they stop.
+    Raises RtsegError with one line naming the source when it cannot be used.
     """
     spec = spec if isinstance(spec, int) else os.fspath(spec)
     if vid_stride < 1:
@@ -105,9 +104,9 @@ def open_source(
     name = f"stream {redact_url(url)}"
     reopen = partial(open_capture, url, name, transport)
     capture = reopen()
-    finite = capture.get(cv2.CAP_PROP_FRAME_COUNT) > 0
-    keep_alive = reconnect is not None and not finite
-    return LiveSource(capture, name, reopen=reopen if keep_alive else None, policy=reconnect)
+    return LiveSource(
+        capture, name, reopen=reopen if reconnect is not None else None, policy=reconnect
+    )
 
 
 def _open_realtime(spec: str, *, vid_stride: int, loop: bool) -> FrameSource:

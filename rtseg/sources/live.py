@@ -9,6 +9,14 @@ A source given ``reopen`` survives the network: when a read fails (the stream en
 nothing for the read timeout) it logs one warning, reopens with capped exponential backoff and,
 once frames flow again, logs the outage, records it in ``outages`` and advances
 ``Frame.index`` by the frames lost, so consumers see the gap (the tracker is told about it).
+
+A stream that announces a length (a file served over RTSP or HTTP, an NVR's playback: the
+capture reports a frame count) ends only when it has delivered (nearly) all of it, counted from
+the start of the current connection (see :func:`stream_finished`); a read failing sooner is an
+outage like any other. Servers play such a stream from its beginning again after a reconnect, so
+its frames come again; ``Frame.index`` keeps counting on (it never goes back), so after an
+outage the index is rtseg's count, not the position in the file. Should it stop short twice at
+the same point, that point is its end (a file shorter than it claims is not replayed forever).
 """
 
 from __future__ import annotations
@@ -26,7 +34,14 @@ import numpy as np
 
 from rtseg.errors import RtsegError
 from rtseg.sources.frame import Frame, FrameSource
-from rtseg.sources.reconnect import Outage, ReconnectPolicy, frames_lost, retry
+from rtseg.sources.reconnect import (
+    Outage,
+    ReconnectPolicy,
+    end_slack,
+    frames_lost,
+    retry,
+    stream_finished,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -97,13 +112,20 @@ def open_capture(target: int | str, name: str, transport: str | None = None) -> 
     return capture
 
 
+def announced_length(capture: Capture) -> int | None:
+    """The frame count ``capture`` announces (a finite file), None for a live stream."""
+    count = capture.get(cv2.CAP_PROP_FRAME_COUNT)
+    return int(count) if count > 0 else None
+
+
 class LiveSource(FrameSource):
     """Reads ``capture`` in a daemon thread; :meth:`read` returns the newest unseen frame.
 
     With ``reopen`` (a callable opening the stream again, raising RtsegError on failure) a
     failed read starts an outage instead of ending the input; ``policy`` paces the retries.
     ``connected`` is False during an outage, ``lost_since`` then holds ``time.monotonic()`` of
-    the last frame before it, and ``outages`` lists the finished ones.
+    the last frame before it, and ``outages`` lists the finished ones. ``announced_frames`` is
+    the frame count the stream announced (None for a live one).
     """
 
     is_live = True
@@ -127,6 +149,9 @@ class LiveSource(FrameSource):
         self.dropped = 0
         self._outages: list[Outage] = []
         self._capture = capture
+        self.announced_frames = announced_length(capture)
+        self._delivered = 0  # frames read from the current connection
+        self._stopped_short_at: int | None = None  # the last connection of a finite stream
         self._reopen = reopen
         self._policy = policy or ReconnectPolicy()
         self._index = 0
@@ -149,8 +174,9 @@ class LiveSource(FrameSource):
             while not self._closed.is_set():
                 ok, image = self._capture.read()
                 if ok:
+                    self._delivered += 1
                     self._publish(image)
-                elif not self._recover():
+                elif self._finished() or not self._recover():
                     break
         finally:
             self._capture.release()
@@ -185,6 +211,28 @@ class LiveSource(FrameSource):
             "%s back after %.1f s, ~%d frames lost", self.name, outage.seconds, outage.frames_lost
         )
 
+    def _finished(self) -> bool:
+        """After a failed read: whether the stream has really ended (it announced a length and
+        delivered nearly all of it, or stopped short at the same point twice running)."""
+        if self.announced_frames is None:
+            return False
+        if stream_finished(self._delivered, self.announced_frames, self.fps):
+            return True
+        if self._delivered == 0:
+            return False  # a reconnect that brought nothing: the outage goes on
+        previous, self._stopped_short_at = self._stopped_short_at, self._delivered
+        again = previous is not None and abs(self._delivered - previous) <= end_slack(
+            self.announced_frames, self.fps
+        )
+        if again:
+            logger.warning(
+                "%s stopped again after %d of its %d announced frames; taking that as its end",
+                self.name,
+                self._delivered,
+                self.announced_frames,
+            )
+        return again
+
     def _recover(self) -> bool:
         """After a failed read: reopen with backoff. False when the input is over (no
         ``reopen``, closed, or the policy gave up)."""
@@ -201,6 +249,8 @@ class LiveSource(FrameSource):
                 logger.error("%s: gave up reconnecting after %.1f s", self.name, outage.seconds)
             return False
         self._capture = capture
+        self.announced_frames = announced_length(capture)
+        self._delivered = 0
         return True
 
     def _end_outage(self, now: float) -> Outage:

@@ -1,8 +1,10 @@
-"""Surviving a lost network stream: capped exponential backoff, and the record of each outage."""
+"""Surviving a lost network stream: capped exponential backoff, the record of each outage, and
+telling a finite stream's end from a drop."""
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -14,6 +16,10 @@ from rtseg.errors import RtsegError
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+END_SLACK_S = 1.0  # a finite stream may stop this much short of its announced length...
+END_SLACK_SHARE = 0.02  # ...or this share of it, whichever is more, and still have ended
+UNKNOWN_FPS = 25.0  # for the slack of a stream that announced no frame rate
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,20 @@ class ReconnectPolicy:
 def frames_lost(gap_s: float, fps: float) -> int:
     """Frames a camera at ``fps`` sent between two frames ``gap_s`` apart and we never saw."""
     return max(0, round(gap_s * fps) - 1)
+
+
+def end_slack(announced: int, fps: float | None) -> int:
+    """Frames a stream announcing ``announced`` frames may fall short by and still have ended:
+    one second's worth or 2 % of its length, whichever is more. Announced lengths are estimates
+    (duration x nominal fps; a camera's real rate drifts) and the last frames may be cut off."""
+    per_second = math.ceil(END_SLACK_S * (fps or UNKNOWN_FPS))
+    return max(per_second, math.ceil(END_SLACK_SHARE * announced))
+
+
+def stream_finished(delivered: int, announced: int, fps: float | None) -> bool:
+    """Whether a finite stream that stopped after ``delivered`` frames (counted from its
+    beginning) of the ``announced`` ones has ended, rather than dropped mid-way."""
+    return delivered >= announced - end_slack(announced, fps)
 
 
 def retry(

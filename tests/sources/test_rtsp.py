@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import os
 import threading
 import time
@@ -20,12 +21,14 @@ from rtseg.pipeline import Pipeline
 from rtseg.pipeline.plan import load_segmenter
 from rtseg.sinks import JsonlSink
 from rtseg.sources import Frame, FrameSource, open_source
-from rtseg.sources.reconnect import ReconnectPolicy
+from rtseg.sources.reconnect import ReconnectPolicy, end_slack
 from rtseg.tracking import Tracker
 from tests.rtsp_server import RtspServer, require_gstreamer
 
 HANG_GUARD_S = 90.0
 RESTART_AFTER_S = 2.0  # how long the server stays down
+FILE_DOWN_S = 6.0  # how long the server of the finite /file stays down
+CLIP_FRAMES = 221
 
 
 @pytest.fixture
@@ -105,6 +108,32 @@ def test_reconnects_after_the_server_restarts(server):
     assert after.time_ms - before.time_ms >= outage.seconds * 1000
     indices = [frame.index for frame in seen]
     assert indices == sorted(set(indices))
+
+
+def test_a_served_file_that_drops_midway_reconnects_and_ends_once_delivered(server, caplog):
+    """/file announces 221 frames: killed after 25 of them it is an outage, not the end; the
+    restarted server plays it from its start, and the source ends once it has delivered it."""
+    with caplog.at_level(logging.INFO), open_source(server.url("/file")) as source:
+        with hang_guard(source):
+            assert source.announced_frames == CLIP_FRAMES
+            seen = read_frames(source, 25)
+            server.kill()
+            wait_for(lambda: not source.connected)
+            time.sleep(FILE_DOWN_S)
+            server.start()
+            seen += iter(source.read, None)  # until the source ends by itself
+        (outage,) = source.outages
+    messages = [record.getMessage() for record in caplog.records]
+    assert sum("lost; reconnecting" in message for message in messages) == 1
+    assert any(" ended after " in message for message in messages)  # not closed by the guard
+    assert not any("stopped again" in message for message in messages)
+    assert outage.seconds > FILE_DOWN_S
+    after = [frame for frame in seen if frame.captured_at >= outage.end]
+    assert len(after) + source.dropped >= CLIP_FRAMES - end_slack(CLIP_FRAMES, 25.0)
+    indices = [frame.index for frame in seen]
+    assert indices == sorted(set(indices))  # the replay from the start keeps counting up
+    before = [frame for frame in seen if frame.captured_at <= outage.start][-1]
+    assert after[0].index - before.index - 1 >= outage.frames_lost
 
 
 def test_a_hung_server_is_noticed_by_the_read_timeout(server):
