@@ -10,7 +10,8 @@ asking for inference while its queues are full).
 
 Anything that goes wrong in one stream — its source ending or failing, a sink or callback
 error — ends that stream only and is reported in its :class:`StreamResult`; a failure of the
-shared inference stops every stream and is raised by :meth:`MultiPipeline.run`.
+shared inference ends every stream (each still writing the frames already past inference) and
+is raised by :meth:`MultiPipeline.run`.
 """
 
 from __future__ import annotations
@@ -202,11 +203,15 @@ class MultiPipeline:
         )
 
     def _wait(self, runners: list[threading.Thread], shown: MultiStatus | None) -> None:
-        """Wait in the caller's thread (so Ctrl-C reaches it); a shared inference failure
-        stops every stream."""
+        """Wait in the caller's thread (so Ctrl-C reaches it). After a shared inference
+        failure every stream ends draining what it holds: recorded ones fail at their next
+        inference, live ones stop reading (one waiting for a lost camera would never get
+        there)."""
         while alive := [runner for runner in runners if runner.is_alive()]:
             if self._batcher.failure is not None:
-                self.stop()
+                for pipeline in self._pipelines.values():
+                    if pipeline.source.is_live:
+                        pipeline.source.close()
             alive[0].join(JOIN_POLL_S)
             if shown is not None:
                 shown.update()

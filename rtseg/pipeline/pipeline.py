@@ -4,6 +4,10 @@ The stages are joined by bounded queues. OpenCV, onnxruntime and numpy release t
 reading and letterboxing the next frame, running the model on this one and decoding, tracking,
 drawing and writing the previous ones all overlap. Recorded sources go through whole and in
 order (a full queue blocks the reader); live sources keep only the newest frame.
+
+A failure never throws away frames already read: the failed stage stops taking frames, the
+capture stops reading, and every frame already past the failure is still written to the sinks
+(a sink that fails is left out of the rest) before :meth:`Pipeline.run` raises.
 """
 
 from __future__ import annotations
@@ -80,6 +84,7 @@ class Pipeline:
         self.segmenter = segmenter
         self.tracker = tracker
         self.sinks = tuple(sinks)
+        self._writing = list(self.sinks)  # the sinks that have not failed
         self.on_frame = on_frame
         self.overlay = overlay
         self.progress = progress
@@ -119,7 +124,7 @@ class Pipeline:
         self._started = True
         self._stats = Stats(STAGES)
         stages = [
-            Stage("capture", self._capture, self._control),
+            Stage("capture", self._capture, self._control, outbox=self._to_infer),
             *(
                 self._stage("infer", self._infer, inbox, outbox)
                 for inbox, outbox in zip(
@@ -164,7 +169,7 @@ class Pipeline:
     def _wait(self, stages: list[Stage], shown: Progress | None) -> bool:
         """Wait in the caller's thread (so Ctrl-C reaches it) until the stages finish or are
         told to stop; True when the run was stopped rather than reaching the end of input."""
-        while not self._control.stopping and any(stage.is_alive() for stage in stages):
+        while not self._control.stopping and stages[-1].is_alive():
             stages[-1].join(JOIN_POLL_S)
             if shown is not None:
                 shown.update()
@@ -214,11 +219,11 @@ class Pipeline:
                 if outbox is not None and not outbox.put(packet):
                     return
 
-        return Stage(name, body, self._control)
+        return Stage(name, body, self._control, inbox, outbox)
 
     def _capture(self) -> None:
         """Read frames and letterbox them for the model until the input ends or we stop."""
-        while not self._control.stopping:
+        while not self._control.stopping and not self._control.failed:
             started = time.perf_counter()
             frame = self.source.read()
             if frame is None:
@@ -250,8 +255,12 @@ class Pipeline:
         """Annotate when a sink wants it, write every sink, then call ``on_frame``."""
         frame, detections = packet.frame, packet.detections
         annotated = self._draw(frame, detections) if self._annotate else None
-        for sink in self.sinks:
-            sink.write(frame, annotated, detections)
+        for sink in tuple(self._writing):
+            try:
+                sink.write(frame, annotated, detections)
+            except Exception as error:  # the other sinks still get every frame read
+                self._control.fail("render", error)
+                self._writing.remove(sink)
         if self.on_frame is not None:
             self.on_frame(frame, detections)
         track_ids = detections.tracker_id if detections.tracker_id is not None else ()

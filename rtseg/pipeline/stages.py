@@ -1,7 +1,9 @@
 """Stage threads and the stop-aware queues between them.
 
 Every blocking wait polls a shared stop event, so no stage can hang once the pipeline is
-stopping; the first exception raised in any stage is kept and stops all the others.
+stopping. A stage that fails does not throw away the frames already past it: the first
+exception is kept, the failed stage closes its inbox (the stages before it stop feeding it) and
+sends ``END`` down its outbox, so the stages after it finish what they already hold.
 """
 
 from __future__ import annotations
@@ -31,7 +33,11 @@ class StageError(RuntimeError):
 
 
 class Control:
-    """Shared stop event plus the first failure of any stage."""
+    """Shared stop event plus the first failure of any stage.
+
+    :meth:`stop` ends every stage now (user stop, Ctrl-C, shutdown); :meth:`fail` only records
+    the failure: the stages drain what they hold (see the module docstring).
+    """
 
     def __init__(self) -> None:
         self.stop_event = threading.Event()
@@ -45,12 +51,15 @@ class Control:
     def stop(self) -> None:
         self.stop_event.set()
 
+    @property
+    def failed(self) -> bool:
+        return self.failure is not None
+
     def fail(self, stage: str, error: BaseException) -> None:
-        """Record ``error`` unless an earlier stage already failed, then stop everything."""
+        """Record ``error`` unless an earlier stage already failed."""
         with self._lock:
             if self.failure is None:
                 self.failure = (stage, error)
-        self.stop()
 
 
 class Channel:
@@ -58,20 +67,28 @@ class Channel:
 
     ``latest_only`` (live sources) never blocks the producer: a full channel drops its stale
     item and counts it in ``dropped``. Otherwise ``put`` waits for room (back-pressure).
-    Both ``put`` and ``get`` give up when the pipeline is stopping.
+    Both ``put`` and ``get`` give up when the pipeline is stopping; ``put`` also once the
+    consumer has failed and :meth:`close` d the channel.
     """
 
     def __init__(self, control: Control, size: int, latest_only: bool = False) -> None:
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=1 if latest_only else size)
         self._control = control
         self._latest_only = latest_only
+        self._closed = False
         self.dropped = 0
 
+    def close(self) -> None:
+        """Take no more items: the consumer is gone (its stage failed)."""
+        self._closed = True
+
     def put(self, item: Any) -> bool:
-        """Hand ``item`` on; False when the pipeline stopped first."""
+        """Hand ``item`` on; False when the pipeline stopped or the channel closed first."""
+        if self._closed:
+            return False
         if self._latest_only and item is not END:
             return self._replace(item)
-        while not self._control.stopping:
+        while not self._control.stopping and not self._closed:
             try:
                 self._queue.put(item, timeout=POLL_S)
                 return True
@@ -99,19 +116,36 @@ class Channel:
 
 
 class Stage(threading.Thread):
-    """A daemon thread running ``body``; an exception is recorded in ``control``, not lost."""
+    """A daemon thread running ``body``; an exception is recorded in ``control``, not lost.
 
-    def __init__(self, name: str, body: Callable[[], None], control: Control) -> None:
+    After a failure the stage closes ``inbox`` (its producers stop) and passes ``END`` down
+    ``outbox``, so what the later stages already hold still reaches the sinks.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        body: Callable[[], None],
+        control: Control,
+        inbox: Channel | Lanes | None = None,
+        outbox: Channel | Lanes | None = None,
+    ) -> None:
         super().__init__(name=f"rtseg-{name}", daemon=True)
         self.stage = name
         self._body = body
         self._control = control
+        self._inbox = inbox
+        self._outbox = outbox
 
     def run(self) -> None:
         try:
             self._body()
         except BaseException as error:  # handed to the caller of Pipeline.run
             self._control.fail(self.stage, error)
+            if self._inbox is not None:
+                self._inbox.close()
+            if self._outbox is not None:
+                self._outbox.put(END)
 
 
 class Lanes:
@@ -129,6 +163,10 @@ class Lanes:
     @property
     def dropped(self) -> int:
         return sum(channel.dropped for channel in self.channels)
+
+    def close(self) -> None:
+        for channel in self.channels:
+            channel.close()
 
     def put(self, item: Any) -> bool:
         if item is END:

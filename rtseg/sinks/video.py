@@ -64,6 +64,7 @@ class VideoSink:
         self._source_hw: tuple[int, int] = (0, 0)
         self._warned_resize = False
         self._closed = False
+        self._failed = False  # a write failed (disk full...): FFmpeg's muxer must not be used again
 
     def _open(self, height: int, width: int) -> None:
         codec = PREFERRED_CODEC
@@ -102,12 +103,16 @@ class VideoSink:
         return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
 
     def _mux(self, video_frame: av.VideoFrame | None) -> None:
-        for packet in self._stream.encode(video_frame):
-            self._container.mux(packet)
+        try:
+            for packet in self._stream.encode(video_frame):
+                self._container.mux(packet)
+        except Exception:
+            self._failed = True  # muxing again after an I/O error crashes PyAV (segfault)
+            raise
 
     def write(self, frame: Frame, annotated: np.ndarray | None, detections: sv.Detections) -> None:
         """Encode one frame; ``detections`` is unused (the pixels already show them)."""
-        if self._closed:
+        if self._closed or self._failed:
             return
         image = frame.image if annotated is None else annotated
         if self._stream is None:
@@ -130,6 +135,7 @@ class VideoSink:
             logger.warning("no frames to write; %s was not created", self.path)
             return
         try:
-            self._mux(None)
+            if not self._failed:
+                self._mux(None)
         finally:
             self._container.close()

@@ -45,6 +45,27 @@ class BatchingSegmenter(FakeSegmenter):
         return super().infer(blob)
 
 
+class SilentCamera(FrameSource):
+    """A live camera that has gone silent: :meth:`read` waits until it is closed."""
+
+    name = "silent camera"
+    is_live = True
+
+    def __init__(self) -> None:
+        self._closed = threading.Event()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    def read(self) -> Frame | None:
+        self._closed.wait()
+        return None
+
+    def close(self) -> None:
+        self._closed.set()
+
+
 class DyingSource(FrameSource):
     """A live camera that delivers ``frames`` frames of ``inner``, then fails."""
 
@@ -138,6 +159,19 @@ def test_an_inference_failure_stops_every_stream_and_is_raised():
     with pytest.raises(StageError, match="infer failed: ValueError: infer broke"):
         run_guarded(MultiPipeline(streams, segmenter))
     assert [sink.closed for sink in sinks] == [1, 1]
+
+
+def test_after_an_inference_failure_every_stream_writes_what_it_already_holds():
+    """Stream "a" fails on its frame 7; "b" (a lost live camera that never delivers again)
+    must still end, and every frame inferred before the failure reaches its sink."""
+    recorded, live = RecordingSink(delay_s=0.01), RecordingSink()
+    camera = SilentCamera()
+    streams = [Stream("a", FakeSource(None), [recorded]), Stream("b", camera, [live])]
+    segmenter = BatchingSegmenter(False, fail_in="infer", fail_at=7)
+    with pytest.raises(StageError, match="infer failed"):
+        run_guarded(MultiPipeline(streams, segmenter))
+    assert recorded.indices == list(range(7))
+    assert (recorded.closed, live.closed, camera.closed) == (1, 1, True)
 
 
 def test_stop_ends_every_stream_and_closes_everything():

@@ -134,6 +134,35 @@ def test_stage_failure_stops_everything_and_is_raised(stage, source, segmenter, 
     assert sink.closed == 1
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize(
+    ("stage", "source_fail_at", "segmenter_fails_in"),
+    [("capture", 10, None), ("infer", None, "infer"), ("post", None, "post")],
+)
+def test_a_failing_stage_still_writes_every_frame_before_the_failure(
+    stage, source_fail_at, segmenter_fails_in, workers
+):
+    """A slow sink keeps frames queued behind it when frame 10 fails: those are written."""
+    source = FakeSource(40, fail_at=source_fail_at)
+    segmenter = FakeSegmenter(fail_in=segmenter_fails_in, fail_at=10)
+    sink = RecordingSink(delay_s=0.01)
+    with pytest.raises(StageError, match=f"{stage} failed"):
+        run_guarded(Pipeline(source, segmenter, sinks=[sink], infer_workers=workers))
+    assert sink.indices == list(range(10))
+    assert sink.closed == 1
+
+
+def test_a_failing_sink_leaves_the_others_every_frame_read():
+    broken, slow = RecordingSink(fail_at=3), RecordingSink(delay_s=0.01)
+    source = FakeSource(100)
+    with pytest.raises(StageError, match="render failed: OSError: disk full"):
+        run_guarded(Pipeline(source, FakeSegmenter(), sinks=[broken, slow]))
+    assert broken.indices == [0, 1, 2]
+    assert slow.indices == list(range(source.reads))
+    assert 3 < source.reads < 100  # reading stopped soon after the failure
+    assert (broken.closed, slow.closed) == (1, 1)
+
+
 def test_callback_failure_is_a_render_failure():
     def on_frame(frame, detections):
         raise KeyError("bad callback")

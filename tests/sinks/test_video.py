@@ -130,3 +130,18 @@ def test_unwritable_path_is_a_clear_error(tmp_path):
         VideoSink(blocker / "out.mp4")
     with pytest.raises(RtsegError, match="is a folder"):
         VideoSink(tmp_path)
+
+
+def test_a_full_disk_fails_the_write_and_close_does_not_crash(tmp_path):
+    """A disk that fills mid-run (here /dev/full): the write raises OSError once, and closing
+    afterwards must not touch FFmpeg's failed muxer again (that crashed the process)."""
+    target = tmp_path / "full.mp4"
+    target.symlink_to("/dev/full")
+    sink = VideoSink(target, 25)
+    with pytest.raises(OSError, match="No space left"):
+        for index in range(500):  # the muxer's buffer fills after a few dozen frames
+            sink.write(synthetic_frame(index, 320, 240), None, NO_DETECTIONS)
+    written = sink.frames_written
+    sink.write(synthetic_frame(500, 320, 240), None, NO_DETECTIONS)  # ignored from now on
+    sink.close()
+    assert 0 < written == sink.frames_written < 500
