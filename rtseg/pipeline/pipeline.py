@@ -150,7 +150,11 @@ class Pipeline:
     def summary(self, stopped_early: bool) -> Summary:
         """The run's summary so far (``stopped_early`` says the input did not reach its end)."""
         return self._stats.summary(
-            self.dropped, self.tracker is not None, stopped_early, self.source.outages
+            self.dropped,
+            self.tracker is not None,
+            stopped_early,
+            self.source.outages,
+            self.source.undecodable,
         )
 
     def status(self) -> dict[str, int]:

@@ -51,6 +51,7 @@ class Summary:
     latency_ms: tuple[float, float, float]
     stopped_early: bool = False
     outages: tuple[Outage, ...] = ()
+    undecodable: int | None = None  # recorded frames skipped as damaged; None: live input
 
     @property
     def fps(self) -> float:
@@ -67,6 +68,8 @@ class Summary:
             f"per stage p50/p95 ms: {stages}",
             f"dropped frames: {self.dropped}",
         ]
+        if self.undecodable is not None:
+            lines.append(f"undecodable frames: {self.undecodable}")
         if self.outages:
             lines.append(f"source outages: {outage_text(self.outages)}")
         if self.tracks is not None:
@@ -120,6 +123,7 @@ class Stats:
         tracking: bool,
         stopped_early: bool,
         outages: Sequence[Outage] = (),
+        undecodable: int | None = None,
     ) -> Summary:
         with self._lock:
             stage_ms = {name: percentiles(self._stage_ms[name]) for name in self.stages}
@@ -132,4 +136,5 @@ class Stats:
                 latency_ms=latency_figures(self._latency_ms),
                 stopped_early=stopped_early,
                 outages=tuple(outages),
+                undecodable=undecodable,
             )

@@ -37,6 +37,7 @@ class FrameSource(ABC):
     size: tuple[int, int] | None = None
     dropped: int = 0
     lost_since: float | None = None  # time.monotonic() of the last frame before a lost link
+    undecodable: int | None = None  # recorded input skipped as damaged (None: not counted)
 
     @property
     def connected(self) -> bool:

@@ -1,13 +1,18 @@
 """Recorded sources (a video file, or images from a file, folder or glob): every frame, in order.
 
-``vid_stride`` N keeps source frames 0, N, 2N, ... and never decodes the others into images.
+``vid_stride`` N keeps source frames 0, N, 2N, ... and never converts the others into images.
 With ``loop`` the input restarts at its end, forever; ``Frame.index`` and ``time_ms`` keep
 counting across passes (pass k starts at k * pass length), so indices stay unique and
 increasing for trackers, JSON Lines and MOT output. ``frame_count`` is None when looping.
+
+Damage costs only what is damaged: undecodable video frames and unreadable images are skipped
+with one warning per stretch and counted in ``undecodable``; the rest is processed. Only an
+input with nothing readable at all is an error.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import threading
@@ -21,6 +26,9 @@ import numpy as np
 
 from rtseg.errors import RtsegError
 from rtseg.sources.frame import Frame, FrameSource
+from rtseg.sources.video_reader import Decoded, Gap, VideoReader
+
+logger = logging.getLogger(__name__)
 
 IMAGE_EXTENSIONS = frozenset({".bmp", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp"})
 
@@ -64,6 +72,7 @@ class RecordedSource(FrameSource):
         self.name = name
         self.vid_stride = vid_stride
         self.loop = loop
+        self.undecodable = 0
         self._lock = threading.Lock()
         self._frames = self._stream()
 
@@ -87,6 +96,11 @@ class RecordedSource(FrameSource):
             index_base += length
             time_base += duration_ms or 0.0
 
+    def _skipped(self, count: int, message: str) -> None:
+        """Count ``count`` frames that cannot be read and say so in one warning line."""
+        self.undecodable += count
+        logger.warning("%s", message)
+
     def read(self) -> Frame | None:
         with self._lock:
             return next(self._frames, None)
@@ -97,47 +111,50 @@ class RecordedSource(FrameSource):
 
 
 class VideoFileSource(RecordedSource):
-    """A video file decoded with OpenCV (FFmpeg); ``time_ms`` is the container timestamp."""
+    """A video file decoded by FFmpeg (PyAV) packet by packet: frames a damaged packet holds are
+    skipped, the rest of the file is read. ``Frame.index`` is the source frame number and
+    ``time_ms`` the presentation timestamp (see :mod:`rtseg.sources.video_reader`)."""
 
     def __init__(self, path: Path, *, vid_stride: int = 1, loop: bool = False) -> None:
         super().__init__(str(path), vid_stride=vid_stride, loop=loop)
         self.path = path
-        capture = cv2.VideoCapture(str(path))
-        try:
-            if not capture.isOpened():
-                raise RtsegError(f"cannot read video {path}: not a video or unsupported codec")
-            fps = capture.get(cv2.CAP_PROP_FPS)
-            count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-            size = (
-                int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
-                int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),
-            )
-        finally:
-            capture.release()
-        self.fps = fps if fps > 0 else None
-        self.frame_count = strided_count(count, vid_stride) if count > 0 and not loop else None
-        self.size = size if min(size) > 0 else None
+        reader = VideoReader(path)
+        reader.close()
+        self.fps, self.size = reader.fps, reader.size
+        declared = reader.declared_frames
+        self.frame_count = strided_count(declared, vid_stride) if declared and not loop else None
 
     def _pass(self) -> Pass:
-        capture = cv2.VideoCapture(str(self.path))
-        position, time_ms = 0, 0.0
+        reader = VideoReader(self.path)
+        decoded = 0
         try:
-            while capture.grab():
-                time_ms = capture.get(cv2.CAP_PROP_POS_MSEC)
-                if position % self.vid_stride == 0:
-                    ok, image = capture.retrieve()
-                    if not ok:
-                        break
-                    yield position, image, time_ms
-                position += 1
+            for item in reader.frames():
+                if not isinstance(item, Decoded):
+                    self._skipped(item.count, self._gap_message(item))
+                    continue
+                decoded += 1
+                if item.index % self.vid_stride == 0:
+                    image = item.frame.to_ndarray(format="bgr24")
+                    yield item.index, np.ascontiguousarray(image), item.time_ms
         finally:
-            capture.release()
-        period_ms = 1000.0 / self.fps if self.fps else 0.0
-        return position, time_ms + period_ms
+            reader.close()
+        if not decoded and reader.last_index >= 0:
+            raise RtsegError(f"cannot read video {self.path}: no frame of it can be decoded")
+        period_ms = 1000.0 / reader.fps if reader.fps else 0.0
+        return reader.length, reader.duration_ms or reader.length * period_ms
+
+    def _gap_message(self, gap: Gap) -> str:
+        if gap.truncated:
+            return (
+                f"{self.name}: file ends before the {gap.last + 1} frames its container declares;"
+                f" {gap.frames} missing, skipped"
+            )
+        return f"{self.name}: {gap.frames} undecodable, skipped"
 
 
 class ImageSequenceSource(RecordedSource):
-    """Still images in the given order; ``time_ms`` is None. Unreadable files raise RtsegError."""
+    """Still images in the given order; ``time_ms`` is None. An unreadable image is skipped with
+    a warning naming it; RtsegError when none of them can be read."""
 
     def __init__(
         self, name: str, paths: Sequence[Path], *, vid_stride: int = 1, loop: bool = False
@@ -147,6 +164,17 @@ class ImageSequenceSource(RecordedSource):
         self.frame_count = None if loop else strided_count(len(self.paths), vid_stride)
 
     def _pass(self) -> Pass:
+        read = 0
         for position in range(0, len(self.paths), self.vid_stride):
-            yield position, read_image(self.paths[position]), None
+            try:
+                image = read_image(self.paths[position])
+            except RtsegError as error:
+                if len(self.paths) == 1:
+                    raise
+                self._skipped(1, f"{error}; skipped")
+                continue
+            read += 1
+            yield position, image, None
+        if not read:
+            raise RtsegError(f"none of the images of {self.name} can be read")
         return len(self.paths), None

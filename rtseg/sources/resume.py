@@ -25,6 +25,10 @@ class ResumedSource(FrameSource):
     def dropped(self) -> int:
         return self._source.dropped
 
+    @property
+    def undecodable(self) -> int | None:
+        return self._source.undecodable
+
     def read(self) -> Frame | None:
         while (frame := self._source.read()) is not None and frame.index < self._start:
             pass

@@ -1,0 +1,182 @@
+"""One pass over a video file with FFmpeg (PyAV), packet by packet, surviving damage.
+
+Each video packet is demuxed and decoded on its own, so a damaged packet costs only the frames
+it holds (one the demuxer flags corrupt is not decoded at all); reading goes on to the end of
+the file. A frame is *lost* when its packet was read
+but no decoded frame ever carried its timestamp (the decoder refused or dropped it); once the
+decoder's output moves past it, the lost stretch is reported as a :class:`Gap`. A file that ends
+before the frame count its container declares (a recording cut by a power loss) ends with a
+gap flagged ``truncated``.
+
+Frame numbers come from presentation timestamps: ``round((pts - start) * fps)``, kept strictly
+increasing, so the frames after a gap keep the numbers they would have had; ``time_ms`` is the
+timestamp itself, so variable frame rates stay right.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import av.stream
+
+from rtseg.errors import RtsegError
+
+THREADS = "AUTO"  # frame and slice threads: as fast as OpenCV's reader (scripts/bench_pipeline.py)
+MAX_DEMUX_ERRORS = 100  # demux failures in a row before the rest of the file counts as unreadable
+ESTIMATE_SLACK = 1  # frames a count estimated from the duration may be off by
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One decoded frame: its source frame number, timestamp (ms from the stream start, None
+    without one) and the PyAV frame, not yet converted (strides skip that)."""
+
+    index: int
+    time_ms: float | None
+    frame: av.VideoFrame
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Source frames ``first``..``last`` that could not be decoded, ``count`` of them;
+    ``truncated``: the file ends before the frames its container declares."""
+
+    first: int
+    last: int
+    count: int
+    truncated: bool = False
+
+    @property
+    def frames(self) -> str:
+        """``frame 7``, or ``frames 104-108`` with an en dash."""
+        if self.first == self.last:
+            return f"frame {self.first}"
+        return f"frames {self.first}\u2013{self.last}"
+
+
+class VideoReader:
+    """An open video file: its facts (``fps``, ``declared_frames``, ``size``, ``duration_ms``)
+    and :meth:`frames`, one pass that yields :class:`Decoded` frames and :class:`Gap` s in
+    order. RtsegError when the file is no video FFmpeg can decode."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._container = av.open(str(path))
+        except (av.FFmpegError, OSError) as error:
+            raise RtsegError(
+                f"cannot read video {path}: not a video or unsupported codec"
+            ) from error
+        if not self._container.streams.video:
+            self._container.close()
+            raise RtsegError(f"cannot read video {path}: it has no video stream")
+        stream = self._stream = self._container.streams.video[0]
+        for other in self._container.streams:
+            if other is not stream:  # or the demuxer waits on audio a cut file no longer has
+                other.discard = av.stream.Discard.all
+        stream.codec_context.thread_type = THREADS
+        rate = stream.average_rate or stream.guessed_rate
+        self.fps = float(rate) if rate else None
+        self._time_base = float(stream.time_base) if stream.time_base else None
+        self._start = stream.start_time
+        width, height = stream.codec_context.width, stream.codec_context.height
+        self.size = (width, height) if width > 0 and height > 0 else None
+        self.duration_ms = self._seconds(stream.duration) * 1000.0 if stream.duration else None
+        self.declared_frames, self._exact = self._declared()
+        self.last_index = -1  # the highest frame number read so far (decoded or lost)
+
+    def _seconds(self, pts: int) -> float:
+        return pts * self._time_base if self._time_base else 0.0
+
+    def _declared(self) -> tuple[int | None, bool]:
+        """Frames the container declares, and whether exactly (an index) or estimated (from
+        the stream's duration, as in fragmented MP4)."""
+        if self._stream.frames > 0:
+            return self._stream.frames, True
+        if self.duration_ms and self.fps:
+            return round(self.duration_ms / 1000.0 * self.fps), False
+        return None, False
+
+    @property
+    def length(self) -> int:
+        """Frame numbers the file spans: declared, or as far as it was read if further."""
+        return max(self.last_index + 1, self.declared_frames or 0)
+
+    def close(self) -> None:
+        self._container.close()
+
+    def _index(self, pts: int | None) -> int | None:
+        if pts is None or self.fps is None or self._time_base is None:
+            return None
+        return round((pts - (self._start or 0)) * self._time_base * self.fps)
+
+    def _time_ms(self, pts: int | None, index: int) -> float | None:
+        if pts is not None and self._time_base is not None:
+            return (pts - (self._start or 0)) * self._time_base * 1000.0
+        return index * 1000.0 / self.fps if self.fps else None
+
+    def frames(self) -> Iterator[Decoded | Gap]:
+        """Decode the file once, start to end (call once per reader)."""
+        pending: set[int] = set()  # pts of packets read whose frames have not come out yet
+        packets = 0
+        for packet in self._packets():
+            if packet.size and packet.pts is not None:
+                pending.add(packet.pts)
+            packets += 1 if packet.size else 0
+            if packet.is_corrupt:  # e.g. cut short: threaded decoding would lose its neighbours
+                continue
+            try:
+                decoded = self._stream.codec_context.decode(packet)
+            except av.FFmpegError:
+                continue  # its frames stay pending and are reported lost
+            for frame in decoded:
+                yield from self._output(frame, pending)
+        lost = self._lost(pending, None)
+        yield from self._ending(lost, packets)
+
+    def _packets(self) -> Iterator[av.Packet]:
+        """The video stream's packets; a demux error skips ahead instead of ending the file."""
+        errors = 0
+        while errors <= MAX_DEMUX_ERRORS:
+            try:
+                yield from self._container.demux(self._stream)
+                return
+            except av.FFmpegError:
+                errors += 1
+
+    def _output(self, frame: av.VideoFrame, pending: set[int]) -> Iterator[Decoded | Gap]:
+        pts = frame.pts
+        lost = [] if pts is None else self._lost(pending, pts)
+        if lost:
+            yield self._gap(lost)
+        index = self._index(pts)
+        index = self.last_index + 1 if index is None else max(index, self.last_index + 1)
+        self.last_index = index
+        yield Decoded(index, self._time_ms(pts, index), frame)
+
+    def _lost(self, pending: set[int], before: int | None) -> list[int]:
+        """Frame numbers of pending packets presented before ``before`` (all, when None): the
+        decoder has moved past them, so they never will come out. Removed from ``pending``."""
+        pending.discard(before)
+        gone = sorted(pts for pts in pending if before is None or pts < before)
+        pending.difference_update(gone)
+        indices = [self._index(pts) for pts in gone]
+        return [index for index in indices if index is not None]
+
+    def _gap(self, lost: list[int]) -> Gap:
+        self.last_index = max(self.last_index, lost[-1])
+        return Gap(lost[0], lost[-1], len(lost))
+
+    def _ending(self, lost: list[int], packets: int) -> Iterator[Gap]:
+        """The gap at the end of the file: frames lost after the last decoded one, and those the
+        container declares but the file no longer holds."""
+        missing = (self.declared_frames or 0) - packets
+        if missing > (0 if self._exact else ESTIMATE_SLACK):
+            last = self.declared_frames - 1
+            yield Gap(self.last_index + 1, last, len(lost) + missing, truncated=True)
+            self.last_index = max(self.last_index, last)
+        elif lost:
+            yield self._gap(lost)
