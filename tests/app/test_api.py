@@ -1,0 +1,92 @@
+"""rtseg.track / rtseg.segment on the shared clip: every frame in order, tracks, outputs, and a
+loop left early that leaves no thread behind and a playable file."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import av
+import pytest
+
+import rtseg
+from rtseg.errors import RtsegError
+
+CLIP_FRAMES = 221
+
+
+def rtseg_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("rtseg")]
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_threads():
+    yield
+    assert rtseg_threads() == []
+
+
+def test_track_yields_every_frame_in_order_with_track_ids(fp32_model, highway_clip):
+    results = list(rtseg.track(highway_clip, model=fp32_model, device="cpu", conf=0.3))
+    assert [result.frame.index for result in results] == list(range(CLIP_FRAMES))
+    assert {result.stream for result in results} == {"highway-dashcam-960x540"}
+    assert results[0].image.shape == (540, 960, 3)
+    found = [result.detections for result in results]
+    assert all(d.tracker_id is not None for d in found)
+    assert min(float(d.confidence.min()) for d in found if len(d)) >= 0.3
+    cars = Counter(
+        int(track_id)
+        for d in found
+        for track_id, name in zip(d.tracker_id, d.data["class_name"], strict=True)
+        if name == "car"
+    )
+    assert cars.most_common(1)[0][1] >= 0.6 * CLIP_FRAMES  # one car keeps its id
+
+
+def test_breaking_the_loop_stops_the_run_and_leaves_a_playable_video(
+    tmp_path, fp32_model, highway_clip
+):
+    video = tmp_path / "out.mp4"
+    seen = []
+    for result in rtseg.track(highway_clip, model=fp32_model, device="cpu", output=str(video)):
+        seen.append(result.frame.index)
+        if len(seen) == 10:
+            break
+    assert seen == list(range(10))
+    assert rtseg_threads() == []  # stopped and joined as the loop ended
+    with av.open(str(video)) as container:
+        written = sum(1 for _ in container.decode(video=0))
+    assert 10 <= written < CLIP_FRAMES  # the frames in flight when the loop ended, no more
+
+
+def test_segment_has_no_track_ids_and_several_sources_are_named(fp32_model, highway_clip):
+    stills = highway_clip.parent / "highway_*.png"
+    results = list(rtseg.segment([highway_clip, stills], model=fp32_model, device="cpu"))
+    per_stream = Counter(result.stream for result in results)
+    assert per_stream == {"highway-dashcam-960x540": CLIP_FRAMES, "highway": 4}
+    assert all(result.detections.tracker_id is None for result in results)
+
+
+def test_without_stream_the_run_goes_to_the_end_and_writes_its_outputs(
+    tmp_path, fp32_model, highway_clip
+):
+    jsonl = tmp_path / "out.jsonl"
+    outcome = rtseg.track(
+        highway_clip, model=fp32_model, device="cpu", jsonl=str(jsonl), stream=False
+    )
+    assert outcome.exit_code == 0
+    assert outcome.summary.frames == CLIP_FRAMES
+    assert len(jsonl.read_text().splitlines()) == CLIP_FRAMES
+
+
+def test_an_error_in_the_callers_loop_stops_the_run(fp32_model, highway_clip):
+    with pytest.raises(KeyError):
+        for result in rtseg.track(highway_clip, model=fp32_model, device="cpu"):
+            if result.frame.index == 3:
+                raise KeyError("caller's bug")
+
+
+def test_bad_input_is_one_rtseg_error(fp32_model, tmp_path):
+    with pytest.raises(RtsegError, match="source not found"):
+        list(rtseg.track(tmp_path / "missing.mp4", model=fp32_model, device="cpu"))
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        rtseg.track(tmp_path, model=fp32_model, colour="red")
