@@ -15,12 +15,22 @@ from pathlib import Path
 import cv2
 import pytest
 
+from rtseg.sources.reconnect import end_slack
 from tests.rtsp_server import RtspServer, require_gstreamer
 from tests.sources.test_rtsp import car_track_ids
-from tests.test_cli import clean_env, free_port, http_get, read_jsonl, rtseg, rtseg_command
+from tests.test_cli import (
+    clean_env,
+    free_port,
+    http_get,
+    read_jsonl,
+    rtseg,
+    rtseg_command,
+    run_args,
+)
 
 HANG_GUARD_S = 120.0
 RESTART_AFTER_S = 2.0
+FILE_DOWN_S = 6.0  # how long the server of the finite /file stays down
 CLIP_FRAMES = 221
 
 
@@ -38,6 +48,18 @@ def wait_for(condition: Callable[[], bool], process: subprocess.Popen, log: Path
         assert process.poll() is None, f"rtseg ended early:\n{log.read_text()}"
         assert time.monotonic() < deadline, f"condition never became true:\n{log.read_text()}"
         time.sleep(0.05)
+
+
+def start_rtseg(log: Path, *args: object) -> subprocess.Popen:
+    """``rtseg *args`` in the background, in the folder of ``log``, which gets its stderr."""
+    with log.open("w") as stderr:
+        return subprocess.Popen(
+            rtseg_command(*args),
+            cwd=log.parent,
+            env=clean_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
 
 
 def line_count(path: Path) -> int:
@@ -60,19 +82,11 @@ def test_rtsp_camera_outage_with_rtsp_out_and_live_view(tmp_path, fp32_model, se
     and comes back; rtseg reconnects both ways by itself, keeps tracking, and exits cleanly."""
     jsonl, log = tmp_path / "out.jsonl", tmp_path / "stderr.txt"
     port = free_port()
-    with log.open("w") as stderr:
-        process = subprocess.Popen(
-            rtseg_command(
-                *("run", "--model", fp32_model, "--device", "cpu"),
-                *("--source", server.url("/cam"), "--transport", "tcp"),
-                *("--jsonl", jsonl, "--rtsp-out", server.url("/in")),
-                *("--serve", f"127.0.0.1:{port}"),
-            ),
-            cwd=tmp_path,
-            env=clean_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
+    process = start_rtseg(
+        log,
+        *run_args(server.url("/cam"), fp32_model, "--transport", "tcp", "--jsonl", jsonl),
+        *("--rtsp-out", server.url("/in"), "--serve", f"127.0.0.1:{port}"),
+    )
     try:
         wait_for(
             lambda: line_count(jsonl) >= 10 and "publishing to" in log.read_text(), process, log
@@ -110,6 +124,39 @@ def test_rtsp_camera_outage_with_rtsp_out_and_live_view(tmp_path, fp32_model, se
     assert largest_gap >= RESTART_AFTER_S * 25  # the outage shows as a jump in frame numbers
     car_tracks = car_track_ids(records[resumed_at:])
     assert car_tracks and None not in car_tracks
+
+
+def test_served_file_killed_midway_reconnects_and_ends_by_itself(tmp_path, fp32_model, server):
+    """A file served over RTSP (its SDP announces 221 frames) whose server dies mid-way and is
+    back 6 s later: rtseg reports one outage, reconnects, and ends by itself, exit 0,
+    once the replayed file has been delivered whole."""
+    jsonl, log = tmp_path / "out.jsonl", tmp_path / "stderr.txt"
+    process = start_rtseg(log, *run_args(server.url("/file"), fp32_model, "--jsonl", jsonl))
+    try:
+        wait_for(lambda: line_count(jsonl) >= 5, process, log)  # early: a slow machine too
+        server.kill()
+        wait_for(lambda: "lost; reconnecting" in log.read_text(), process, log)
+        time.sleep(FILE_DOWN_S)
+        server.start()
+        assert process.wait(timeout=HANG_GUARD_S) == 0, log.read_text()
+    finally:
+        process.kill()
+    text = log.read_text()
+    assert "Traceback" not in text
+    assert text.count("lost; reconnecting") == 1 and text.count("back after") == 1
+    assert "ended after" in text and "stopped again" not in text
+    assert "source outages: 1 (" in text
+
+    frames = [record["frame"] for record in read_jsonl(jsonl)]
+    assert frames == sorted(set(frames))
+    gaps = [b - a - 1 for a, b in itertools.pairwise(frames)]
+    resumed = gaps.index(max(gaps)) + 1  # the outage is the largest jump in frame numbers
+    assert max(gaps) >= FILE_DOWN_S * 25
+    assert frames[resumed - 1] < CLIP_FRAMES - end_slack(CLIP_FRAMES, 25.0)  # killed mid-way
+    # The replay after the outage spans (nearly) the whole file; frames dropped while the
+    # pipeline catches up after the reconnect show as small gaps, so allow two slacks.
+    replayed = frames[-1] - frames[resumed] + 1
+    assert replayed >= CLIP_FRAMES - 2 * end_slack(CLIP_FRAMES, 25.0)
 
 
 def test_realtime_plays_a_file_at_its_frame_rate(tmp_path, fp32_model, highway_clip):
