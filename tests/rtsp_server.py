@@ -12,6 +12,8 @@ serves on 127.0.0.1, over RTP/UDP and RTP/TCP:
   RTSP or an NVR's playback: its SDP announces a range, so clients see a frame count and an end.
   Every client starts at its first frame.
 - ``/in`` (RECORD): accepts one published H.264 stream, relayed live to readers of ``/out``.
+- ``/in-auth`` (RECORD): the same, for publishers only: HTTP Basic auth as ``PUBLISH_USER`` with
+  ``PUBLISH_PASSWORD`` (every other mount is open to anyone).
 
 It prints ``ready`` once it listens. In pytest, :class:`RtspServer` starts, kills and restarts
 that process; tests skip (or fail in CI) when GStreamer's RTSP server is not installed.
@@ -33,6 +35,8 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
 FPS = 25
+PUBLISH_USER = "rtseg"
+PUBLISH_PASSWORD = "pw-3c7e91d4"  # distinctive: tests search every process's command line for it
 H264_CAPS = "video/x-h264,stream-format=byte-stream,alignment=au"
 APT_PACKAGES = (
     "python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good "
@@ -140,6 +144,18 @@ def encode_clip(Gst, path: str) -> list[bytes]:
     return units
 
 
+def publisher_auth(GstRtspServer):
+    """Clients without credentials get the role "anonymous"; ``PUBLISH_USER`` with
+    ``PUBLISH_PASSWORD`` (HTTP Basic) gets "publisher"."""
+    auth = GstRtspServer.RTSPAuth()
+    anonymous, publisher = GstRtspServer.RTSPToken(), GstRtspServer.RTSPToken()
+    anonymous.set_string("media.factory.role", "anonymous")
+    publisher.set_string("media.factory.role", "publisher")
+    auth.set_default_token(anonymous)
+    auth.add_basic(GstRtspServer.RTSPAuth.make_basic(PUBLISH_USER, PUBLISH_PASSWORD), publisher)
+    return auth
+
+
 def serve(port: int, clip: str | None) -> None:
     """Run the server until killed."""
     import gi
@@ -151,13 +167,25 @@ def serve(port: int, clip: str | None) -> None:
     Gst.init(None)
     server = GstRtspServer.RTSPServer(address="127.0.0.1", service=str(port))
     server.get_thread_pool().set_max_threads(8)  # a client per thread: /out waits for /in data
+    server.set_auth(publisher_auth(GstRtspServer))
     mounts = server.get_mount_points()
 
-    def mount(path: str, launch: str, configure=None, record: bool = False) -> None:
-        """Serve ``launch`` at ``path`` (clients publish to it when ``record``)."""
+    def allow(factory, role: str, use: bool) -> None:
+        """Let clients of ``role`` see the mount, and use it when ``use`` (else they are asked
+        to authenticate: 401)."""
+        rights = f"media.factory.access=(boolean)true, media.factory.construct=(boolean){use}"
+        factory.add_role_from_structure(Gst.Structure.from_string(f"{role}, {rights}")[0])
+
+    def mount(
+        path: str, launch: str, configure=None, record: bool = False, private: bool = False
+    ) -> None:
+        """Serve ``launch`` at ``path`` (clients publish to it when ``record``), to anyone or,
+        when ``private``, to the publisher only."""
         factory = GstRtspServer.RTSPMediaFactory()
         if record:
             factory.set_transport_mode(GstRtspServer.RTSPTransportMode.RECORD)
+        allow(factory, "anonymous", not private)
+        allow(factory, "publisher", True)
         factory.set_launch(launch)
         if configure is not None:
             factory.connect("media-configure", configure)
@@ -209,13 +237,12 @@ def serve(port: int, clip: str | None) -> None:
         readers.append(reader)
         media.connect("unprepared", lambda _media: readers.remove(reader))
 
-    mount(
-        "/in",
+    relayed = (
         f"( rtph264depay name=depay0 ! h264parse config-interval=-1 ! {H264_CAPS} "
-        "! appsink name=relay emit-signals=true sync=false )",
-        configure_in,
-        record=True,
+        "! appsink name=relay emit-signals=true sync=false )"
     )
+    mount("/in", relayed, configure_in, record=True)
+    mount("/in-auth", relayed, configure_in, record=True, private=True)
     mount(
         "/out",
         f"( appsrc name=src is-live=true do-timestamp=true format=time caps={H264_CAPS} "

@@ -1,33 +1,38 @@
-"""Publish the annotated stream as H.264 to an RTSP server (``--rtsp-out``) through ffmpeg.
+"""Publish the annotated stream as H.264 to an RTSP server (``--rtsp-out``).
 
 The pipeline never waits for the network: :meth:`RtspSink.write` only swaps the newest frame
-into a slot. A publisher thread feeds ffmpeg (raw BGR on stdin → libx264 zerolatency, a key
-frame every second → RTSP) at a constant ``fps``, repeating the newest frame when the pipeline
-is slower or its source is reconnecting, so the stream keeps wall-clock time. When ffmpeg exits
-or stops taking frames (server gone, restarting or frozen), the thread logs one warning,
-restarts it with capped exponential backoff, and logs again once the server takes the stream.
-ffmpeg runs as a child process so a stalled connection can always be cut off.
+into a slot. A publisher thread feeds a child process (``rtsp_publisher.py``: raw BGR on stdin
+→ PyAV's libx264, zerolatency, a key frame every second → RTSP) at a constant ``fps``,
+repeating the newest frame when the pipeline is slower or its source is reconnecting, so the
+stream keeps wall-clock time. When the child exits or stops taking frames (server gone,
+restarting or frozen), the thread logs one warning, restarts it with capped exponential
+backoff, and logs again once the server takes the stream. Publishing runs in a child process so
+a stalled connection can always be cut off; the URL reaches it on stdin, so its password is on
+no process's command line.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
-import re
 import select
-import shutil
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
+import av
 import cv2
 import numpy as np
 import supervision as sv
 
 from rtseg.errors import RtsegError
+from rtseg.sinks.rtsp_publisher import ERROR_PREFIX, PUBLISHING
 from rtseg.sources import Frame
 from rtseg.sources.factory import redact_url
 from rtseg.sources.reconnect import Outage, ReconnectPolicy, frames_lost
@@ -35,38 +40,31 @@ from rtseg.sources.reconnect import Outage, ReconnectPolicy, frames_lost
 logger = logging.getLogger(__name__)
 
 DEFAULT_FPS = 30.0
-STALL_S = 5.0  # a frame ffmpeg has not taken by then means the server stopped reading
-STOP_TIMEOUT_S = 2.0  # for ffmpeg to flush and hang up before it is killed
+STALL_S = 5.0  # a frame the publisher has not taken by then means the server stopped reading
+STOP_TIMEOUT_S = 2.0  # for the publisher to flush and hang up before it is killed
 POLL_S = 0.1  # how often a blocked write re-checks whether the sink is closing
-ERROR_LINE = re.compile(r"\[(?:error|fatal)\] (.+)")
+# Run by path with this interpreter: the child starts without importing rtseg.
+PUBLISHER_COMMAND = (sys.executable, str(Path(__file__).with_name("rtsp_publisher.py")))
 
 
-def ffmpeg_command(
-    ffmpeg: str, url: str, size: tuple[int, int], fps: float, transport: str
-) -> list[str]:
-    """ffmpeg reading raw BGR frames of ``size`` (w, h) from stdin and publishing to ``url``."""
+def publisher_header(url: str, size: tuple[int, int], fps: float, transport: str) -> bytes:
+    """The line that tells the publishing process where and what to publish."""
     width, height = size
-    return [
-        *(ffmpeg, "-hide_banner", "-nostats", "-loglevel", "level+info"),
-        *("-f", "rawvideo", "-pix_fmt", "bgr24", "-video_size", f"{width}x{height}"),
-        *("-framerate", f"{fps:g}", "-i", "pipe:0", "-an"),
-        *("-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency"),
-        *("-g", str(max(1, round(fps))), "-pix_fmt", "yuv420p"),
-        *("-f", "rtsp", "-rtsp_transport", transport, url),
-    ]
+    settings = {"url": url, "width": width, "height": height, "fps": fps, "transport": transport}
+    return json.dumps(settings).encode() + b"\n"
 
 
 class Publisher:
-    """One ffmpeg process: takes frames on stdin; its log says when the server accepted the
-    stream (``publishing``) and why it failed (``error``)."""
+    """One publishing process: takes frames on stdin; its log says when the server accepted
+    the stream (``publishing``) and why it failed (``error``)."""
 
-    def __init__(self, command: list[str]) -> None:
+    def __init__(self) -> None:
         self.process = subprocess.Popen(
-            command,
+            PUBLISHER_COMMAND,
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            start_new_session=True,  # Ctrl-C stops rtseg, which then ends ffmpeg cleanly
+            start_new_session=True,  # Ctrl-C stops rtseg, which then ends the child cleanly
         )
         self._stdin = self.process.stdin.fileno()
         os.set_blocking(self._stdin, False)
@@ -78,13 +76,13 @@ class Publisher:
     def _read_log(self) -> None:
         for raw in self.process.stderr:
             line = raw.decode(errors="replace").strip()
-            if "Output #0" in line:  # printed once the server took the stream's header
+            if line == PUBLISHING:
                 self.publishing.set()
-            elif self.error is None and (error := ERROR_LINE.search(line)):
-                self.error = error.group(1)
+            elif self.error is None and line.startswith(ERROR_PREFIX):
+                self.error = line.removeprefix(ERROR_PREFIX)
 
     def send(self, data: memoryview, timeout_s: float, cancel: threading.Event) -> bool:
-        """Write ``data`` to ffmpeg; False when it exited or did not take it all in
+        """Write ``data`` to the child; False when it exited or did not take it all in
         ``timeout_s``. Gives up quietly (True) once ``cancel`` is set."""
         deadline = time.monotonic() + timeout_s
         while data and not cancel.is_set():
@@ -108,10 +106,11 @@ class Publisher:
         except subprocess.TimeoutExpired:
             return f"the server took no data for {STALL_S:g} s"
         self._log.join(STOP_TIMEOUT_S)
-        return self.error or f"ffmpeg exited with status {self.process.returncode}"
+        return self.error or f"the publisher exited with status {self.process.returncode}"
 
     def stop(self, timeout_s: float) -> None:
-        """Let ffmpeg finish (end of input) and hang up; kill it if it does not in ``timeout_s``."""
+        """Let the child finish (end of input) and hang up; kill it if it does not in
+        ``timeout_s``."""
         with contextlib.suppress(BrokenPipeError):
             self.process.stdin.close()
         try:
@@ -129,8 +128,8 @@ class RtspSink:
     another size are resized). ``connected`` tells whether the server takes the stream now,
     ``outages`` lists past interruptions (frames lost = stream time not published).
     ``transport`` ("tcp" or "udp") carries RTP to the server. RtsegError at construction for
-    a URL that is not RTSP or when the ffmpeg program is missing; an unreachable server is
-    not an error, it is retried.
+    a URL that is not RTSP or when PyAV's FFmpeg lacks libx264 or RTSP; an unreachable server
+    is not an error, it is retried.
     """
 
     needs_annotation = True
@@ -146,13 +145,11 @@ class RtspSink:
         parts = urlsplit(url)
         if parts.scheme.lower() not in ("rtsp", "rtsps") or not parts.hostname:
             raise RtsegError(f"RTSP output needs an rtsp://host/path URL, got {redact_url(url)!r}")
-        ffmpeg = shutil.which("ffmpeg")
-        if ffmpeg is None:
-            raise RtsegError("RTSP output needs the ffmpeg program (e.g. apt install ffmpeg)")
+        if "libx264" not in av.codecs_available or "rtsp" not in av.formats_available:
+            raise RtsegError("RTSP output needs PyAV built with libx264 and RTSP (the PyPI wheels)")
         self.url = url
         self.fps = fps if fps and fps > 0 else DEFAULT_FPS
         self.lost_since: float | None = None
-        self._ffmpeg = ffmpeg
         self._transport = transport
         self._policy = policy or ReconnectPolicy()
         self._outages: list[Outage] = []
@@ -187,14 +184,14 @@ class RtspSink:
             self._thread.start()
 
     def _run(self) -> None:
-        """Keep one ffmpeg publishing until closed, restarting it with backoff when it fails."""
+        """Keep one child publishing until closed, restarting it with backoff when it fails."""
         delays = self._policy.delays()
-        command = ffmpeg_command(self._ffmpeg, self.url, self._size, self.fps, self._transport)
+        header = publisher_header(self.url, self._size, self.fps, self._transport)
         while not self._closed.is_set():
-            self._publisher = publisher = Publisher(command)
+            self._publisher = publisher = Publisher()
             failure = None
             try:
-                if self._feed(publisher):
+                if self._feed(publisher, header):
                     delays = self._policy.delays()
                 if not self._closed.is_set():
                     failure = publisher.reason()
@@ -205,9 +202,11 @@ class RtspSink:
             if failure is None or self._closed.wait(next(delays)):
                 return
 
-    def _feed(self, publisher: Publisher) -> bool:
-        """Send the newest frame every 1/fps s until ffmpeg fails or the sink closes; whether
-        the server took the stream meanwhile."""
+    def _feed(self, publisher: Publisher, header: bytes) -> bool:
+        """Send ``header``, then the newest frame every 1/fps s until the child fails or the
+        sink closes; whether the server took the stream meanwhile."""
+        if not publisher.send(memoryview(header), STALL_S, self._closed):
+            return False
         published = False
         for payload in self._ticks():
             if not published and publisher.publishing.is_set():
@@ -256,7 +255,7 @@ class RtspSink:
         logger.warning("rtsp out %s: publishing again after %.1f s", target, outage.seconds)
 
     def close(self) -> None:
-        """Stop publishing: ffmpeg flushes and hangs up (killed if it cannot); idempotent."""
+        """Stop publishing: the child flushes and hangs up (killed if it cannot); idempotent."""
         self._closed.set()
         if self._thread is not None:
             self._thread.join(STALL_S + 2 * STOP_TIMEOUT_S)

@@ -7,10 +7,14 @@ readers of ``/out``; the tests start, kill and restart it. Time limits are hang 
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import suppress
+from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 import pytest
@@ -20,7 +24,7 @@ from rtseg.errors import RtsegError
 from rtseg.sinks import RtspSink
 from rtseg.sources import Frame, VideoFileSource
 from rtseg.sources.reconnect import ReconnectPolicy
-from tests.rtsp_server import RtspServer, require_gstreamer
+from tests.rtsp_server import PUBLISH_PASSWORD, PUBLISH_USER, RtspServer, require_gstreamer
 
 HANG_GUARD_S = 60.0
 NO_DETECTIONS = sv.Detections.empty()
@@ -121,6 +125,56 @@ def test_publishing_resumes_after_the_server_restarts(server, clip_frames):
     assert outage.seconds > 2.0 and outage.frames_lost > 0
 
 
+def with_userinfo(url: str, user: str, password: str) -> str:
+    return url.replace("rtsp://", f"rtsp://{user}:{password}@", 1)
+
+
+def command_lines() -> dict[int, bytes]:
+    """The command line of every process on the machine, by process ID (Linux /proc)."""
+    lines = {}
+    for process in Path("/proc").iterdir():
+        if process.name.isdigit():
+            with suppress(OSError):  # ended since it was listed
+                lines[int(process.name)] = (process / "cmdline").read_bytes()
+    return lines
+
+
+def test_the_password_is_on_no_command_line(server, clip_frames):
+    """/in-auth takes only the right user and password, so publishing there proves the
+    password reached the server; meanwhile no process shows it on its command line."""
+    url = with_userinfo(server.url("/in-auth"), PUBLISH_USER, PUBLISH_PASSWORD)
+    frame = clip_frames[0]
+    sink = RtspSink(url, fps=25)
+    try:
+        sink.write(frame, None, NO_DETECTIONS)
+        wait_for(lambda: sink.connected)
+        received = read_back(server.url("/out"), 5)
+        publisher = sink._publisher.process
+        assert publisher.poll() is None  # the publishing child is among the processes scanned
+        lines = command_lines()
+    finally:
+        sink.close()
+    assert publisher.pid in lines and b"rtsp_publisher.py" in lines[publisher.pid]
+    assert [line for line in lines.values() if PUBLISH_PASSWORD.encode() in line] == []
+    assert psnr(received[-1], frame.image) > 30
+
+
+def test_a_refused_password_is_retried_and_never_logged(server, clip_frames, caplog):
+    wrong = "wrong-9f2a61"
+    url = with_userinfo(server.url("/in-auth"), PUBLISH_USER, wrong)
+    sink = RtspSink(url, fps=25, policy=ReconnectPolicy(initial_s=0.2, max_s=0.2))
+    try:
+        with caplog.at_level(logging.INFO):
+            sink.write(clip_frames[0], None, NO_DETECTIONS)
+            wait_for(lambda: "401 Unauthorized" in caplog.text)
+            assert not sink.connected
+    finally:
+        sink.close()
+    warnings = [record.getMessage() for record in caplog.records]
+    assert len(warnings) == 1  # one warning for the outage, not one per retry
+    assert f"rtsp://{PUBLISH_USER}:***@" in warnings[0] and wrong not in caplog.text
+
+
 def test_a_hung_server_is_noticed_and_close_still_returns(server, clip_frames):
     sink = RtspSink(server.url("/in"), fps=25)
     try:
@@ -166,8 +220,8 @@ def test_rejects_urls_that_are_not_rtsp(url):
     assert "\n" not in str(caught.value)
 
 
-def test_missing_ffmpeg_is_one_clear_line(monkeypatch):
-    monkeypatch.setattr("rtseg.sinks.rtsp.shutil.which", lambda name: None)
-    with pytest.raises(RtsegError, match="ffmpeg") as caught:
+def test_pyav_without_libx264_is_one_clear_line(monkeypatch):
+    monkeypatch.setattr("av.codecs_available", av.codecs_available - {"libx264"})
+    with pytest.raises(RtsegError, match="libx264") as caught:
         RtspSink("rtsp://127.0.0.1:8554/in")
     assert "\n" not in str(caught.value)
