@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--rtsp-out",
         metavar="URL",
-        help="publish the annotated stream as H.264 to rtsp://host:port/path (needs ffmpeg)",
+        help="publish the annotated stream as H.264 to rtsp://host:port/path",
     )
     run.add_argument(
         "--ray",
