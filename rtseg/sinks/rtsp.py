@@ -43,8 +43,10 @@ DEFAULT_FPS = 30.0
 STALL_S = 5.0  # a frame the publisher has not taken by then means the server stopped reading
 STOP_TIMEOUT_S = 2.0  # for the publisher to flush and hang up before it is killed
 POLL_S = 0.1  # how often a blocked write re-checks whether the sink is closing
-# Run by path with this interpreter: the child starts without importing rtseg.
+# Run by path with this interpreter: the child starts without importing rtseg. Safe path
+# (Python 3.11+) keeps the script's folder off sys.path, so no sibling module shadows another.
 PUBLISHER_COMMAND = (sys.executable, str(Path(__file__).with_name("rtsp_publisher.py")))
+PUBLISHER_ENV = {"PYTHONSAFEPATH": "1"}
 
 
 def publisher_header(url: str, size: tuple[int, int], fps: float, transport: str) -> bytes:
@@ -61,6 +63,7 @@ class Publisher:
     def __init__(self) -> None:
         self.process = subprocess.Popen(
             PUBLISHER_COMMAND,
+            env={**os.environ, **PUBLISHER_ENV},
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
