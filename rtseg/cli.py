@@ -9,7 +9,9 @@ import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
 
+import av.logging
 import cv2
+from tqdm import tqdm
 
 from rtseg.annotate import FrameAnnotator
 from rtseg.engine import Segmenter
@@ -42,16 +44,28 @@ class OneLineFormatter(logging.Formatter):
         return super().format(record)
 
 
+class BarSafeHandler(logging.StreamHandler):
+    """Writes each record through tqdm, so a warning never lands behind a progress bar."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            tqdm.write(self.format(record), file=self.stream)
+        except Exception:
+            self.handleError(record)
+
+
 def configure_logging(verbose: bool) -> None:
     """One-line log records on stderr; OpenCV's and FFmpeg's own native logs only with
-    ``--verbose`` (their multi-line reports, e.g. on every reconnect attempt, would bury the
-    one line rtseg prints for the same problem)."""
+    ``--verbose`` (their multi-line reports, e.g. on every reconnect attempt or damaged packet,
+    would bury the one line rtseg prints for the same problem)."""
     cv2.utils.logging.setLogLevel(
         cv2.utils.logging.LOG_LEVEL_WARNING if verbose else cv2.utils.logging.LOG_LEVEL_SILENT
     )
-    if not verbose:
+    if verbose:
+        av.logging.restore_default_callback()  # PyAV's FFmpeg: silent unless asked
+    else:
         os.environ.setdefault(FFMPEG_LOG_LEVEL, FFMPEG_QUIET)  # read when a capture first opens
-    handler = logging.StreamHandler(sys.stderr)
+    handler = BarSafeHandler(sys.stderr)
     handler.setFormatter(OneLineFormatter("rtseg: %(levelname_lower)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -134,6 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--realtime",
         action="store_true",
         help="play a video file as a live camera: paced at its fps, dropping frames when behind",
+    )
+    run.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when frames were skipped (undecodable video, unreadable images)",
     )
     run.add_argument(
         "--transport",
@@ -227,7 +246,16 @@ def run_command(args: argparse.Namespace) -> int:
         with stop_on_signals(pipeline.stop) as caught:
             summary = pipeline.run()
     print(summary.format(), file=sys.stderr)
-    return caught.exit_code
+    return caught.exit_code or strict_exit(args, summary.undecodable or 0)
+
+
+def strict_exit(args: argparse.Namespace, skipped: int) -> int:
+    """With ``--strict``, a run that skipped frames fails (with one line saying so) once all
+    its output is written; 0 otherwise."""
+    if not args.strict or not skipped:
+        return 0
+    print(f"rtseg: error: --strict: {skipped} undecodable frames skipped", file=sys.stderr)
+    return EXIT_FAILURE
 
 
 def info_command(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from rtseg.annotate import FrameAnnotator
-from rtseg.cli import DEFAULT_FPS, EXIT_FAILURE
+from rtseg.cli import DEFAULT_FPS, EXIT_FAILURE, strict_exit
 from rtseg.cluster.worker import SourceFacts
 from rtseg.errors import RtsegError
 from rtseg.models import resolve_model
@@ -163,11 +163,13 @@ def run_multi(args: argparse.Namespace) -> int:
         pipeline = MultiPipeline(streams, segmenter, progress=True, infer_workers=workers)
         with stop_on_signals(pipeline.stop) as caught:
             summary = pipeline.run()
-    return report(summary.format(), caught, bool(summary.failed))
+    return report(args, summary.format(), caught, bool(summary.failed), summary.undecodable)
 
 
-def report(summary: str, caught: Caught, failed: bool) -> int:
+def report(
+    args: argparse.Namespace, summary: str, caught: Caught, failed: bool, skipped: int
+) -> int:
     """Print the run's summary; the exit code: 128+signal when a signal stopped the run, else
-    1 when a stream failed, else 0."""
+    1 when a stream failed or (``--strict``) frames were ``skipped``, else 0."""
     print(summary, file=sys.stderr)
-    return caught.exit_code or (EXIT_FAILURE if failed else 0)
+    return caught.exit_code or (EXIT_FAILURE if failed else strict_exit(args, skipped))

@@ -88,4 +88,4 @@ def run_ray(args: argparse.Namespace) -> int:
         )
         with stop_on_signals(pipeline.stop) as caught:
             summary = pipeline.run()
-    return report(summary.format(), caught, bool(summary.errors))
+    return report(args, summary.format(), caught, bool(summary.errors), summary.undecodable)

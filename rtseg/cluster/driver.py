@@ -104,6 +104,11 @@ class RaySummary:
         return {**failed, **self.lost}
 
     @property
+    def undecodable(self) -> int:
+        """Recorded frames skipped as damaged, as the workers counted them."""
+        return sum(summary.undecodable for summary in self.worker_summaries)
+
+    @property
     def fps(self) -> float:
         total = sum(self.frames.values())
         return total / self.seconds if self.seconds > 0 else 0.0

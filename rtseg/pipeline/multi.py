@@ -98,6 +98,11 @@ class MultiSummary:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
     @property
+    def undecodable(self) -> int:
+        """Recorded frames skipped as damaged, over all streams."""
+        return sum(result.summary.undecodable or 0 for result in self.streams.values())
+
+    @property
     def failed(self) -> dict[str, Exception]:
         return {
             name: result.error for name, result in self.streams.items() if result.error is not None

@@ -20,6 +20,7 @@ class ResumedSource(FrameSource):
         self.size = source.size
         self._source = source
         self._start = start
+        self._skipped_before = 0  # undecodable frames met before ``start``: an earlier run's
 
     @property
     def dropped(self) -> int:
@@ -27,11 +28,13 @@ class ResumedSource(FrameSource):
 
     @property
     def undecodable(self) -> int | None:
-        return self._source.undecodable
+        """Frames skipped as damaged from ``start`` on (the run before counted the others)."""
+        count = self._source.undecodable
+        return None if count is None else count - self._skipped_before
 
     def read(self) -> Frame | None:
         while (frame := self._source.read()) is not None and frame.index < self._start:
-            pass
+            self._skipped_before = self._source.undecodable or 0
         return frame
 
     def close(self) -> None:

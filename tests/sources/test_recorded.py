@@ -117,3 +117,35 @@ def test_natural_order():
         "img2.png",
         "img10.png",
     ]
+
+
+def truncate(path: Path, keep: float = 0.5) -> None:
+    """Cut the file after ``keep`` of its bytes, as an interrupted copy leaves it."""
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+
+
+def test_an_unreadable_image_in_a_folder_is_skipped_with_one_warning(tmp_path, caplog):
+    names = ["1.png", "2.png", "3.png", "4.png"]
+    levels = write_solid_pngs(tmp_path, names)
+    truncate(tmp_path / "3.png")
+    with (
+        caplog.at_level("WARNING"),
+        ImageSequenceSource("imgs", sorted(tmp_path.iterdir())) as source,
+    ):
+        frames = list(source)
+    assert [f.index for f in frames] == [0, 1, 3]
+    assert [int(f.image[0, 0, 0]) for f in frames] == [
+        levels[n] for n in ("1.png", "2.png", "4.png")
+    ]
+    assert source.undecodable == 1
+    warnings = [record.getMessage() for record in caplog.records]
+    assert len(warnings) == 1 and str(tmp_path / "3.png") in warnings[0]
+    assert warnings[0].endswith("skipped")
+
+
+def test_a_folder_with_no_readable_image_is_an_error(tmp_path):
+    for name in ("a.png", "b.png"):
+        (tmp_path / name).write_bytes(b"not a png")
+    with pytest.raises(RtsegError, match="none of the images"):
+        list(ImageSequenceSource("imgs", sorted(tmp_path.iterdir())))
