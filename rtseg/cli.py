@@ -14,8 +14,10 @@ import cv2
 from tqdm import tqdm
 
 from rtseg.annotate import FrameAnnotator
+from rtseg.cli_quantize import add_parser as add_quantize_parser
 from rtseg.engine import Segmenter
 from rtseg.engine.providers import parse_device
+from rtseg.engine.runtime import PRECISIONS
 from rtseg.errors import RtsegError
 from rtseg.models import resolve_model
 from rtseg.pipeline import Pipeline, StageError, stop_on_signals
@@ -85,15 +87,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rtseg", description="Real-time instance segmentation with stable track IDs."
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{run,info}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{run,info,quantize}")
 
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--model", help="YOLO-seg .onnx (default: $RTSEG_MODEL, then models/)")
+    common.add_argument(
+        "--model",
+        help="YOLO-seg .onnx, OpenVINO .xml or *_openvino_model folder"
+        " (default: $RTSEG_MODEL, then models/)",
+    )
     common.add_argument(
         "--device",
         type=device_arg,
         default="auto",
-        help="auto | cpu | cuda[:N] | tensorrt[:N] (default: auto)",
+        help="auto | cpu | cuda[:N] | tensorrt[:N] | openvino[:CPU|:GPU] (default: auto:"
+        " TensorRT, CUDA, OpenVINO, then onnxruntime CPU, as available)",
+    )
+    common.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="auto",
+        help="OpenVINO inference precision (default: auto, OpenVINO's choice for the device)",
     )
     common.add_argument("-v", "--verbose", action="store_true", help="debug logs, tracebacks")
 
@@ -165,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
         "info", parents=[common], help="model metadata, classes and execution providers"
     )
     info.set_defaults(handler=info_command)
+    add_quantize_parser(commands)
     return parser
 
 
@@ -224,6 +238,7 @@ def run_command(args: argparse.Namespace) -> int:
             model,
             source.is_live,
             device=args.device,
+            precision=args.precision,
             conf=args.conf,
             iou=args.iou,
             classes=args.classes,
@@ -254,13 +269,15 @@ def strict_exit(args: argparse.Namespace, skipped: int) -> int:
     its output is written; 0 otherwise."""
     if not args.strict or not skipped:
         return 0
-    print(f"rtseg: error: --strict: {skipped} undecodable frames skipped", file=sys.stderr)
+    frames = "frame" if skipped == 1 else "frames"
+    print(f"rtseg: error: --strict: {skipped} undecodable {frames} skipped", file=sys.stderr)
     return EXIT_FAILURE
 
 
 def info_command(args: argparse.Namespace) -> int:
     """Print the model's facts and the execution providers, one ``key: value`` per line."""
-    info = Segmenter(resolve_model(args.model), device=args.device).info()
+    model = resolve_model(args.model)
+    info = Segmenter(model, device=args.device, precision=args.precision).info()
     names = info.pop("names")
     for key, value in info.items():
         shown = ", ".join(map(str, value)) if isinstance(value, list) else value
