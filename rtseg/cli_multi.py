@@ -141,6 +141,7 @@ def run_multi(args: argparse.Namespace) -> int:
             any(source.is_live for source in sources),
             streams=len(sources),
             device=args.device,
+            precision=args.precision,
             conf=conf,
             iou=args.iou,
             classes=classes,

@@ -19,6 +19,7 @@ from rtseg.cli_multi import (
 )
 from rtseg.cluster import ModelSpec, RayPipeline, RayStream, SourceFacts, StreamSpec
 from rtseg.engine import Segmenter
+from rtseg.engine.runtime import is_openvino_model
 from rtseg.models import resolve_model
 from rtseg.pipeline import stop_on_signals
 from rtseg.pipeline.streams import StreamConfig
@@ -48,11 +49,13 @@ def run_ray(args: argparse.Namespace) -> int:
     configs = stream_configs(args)
     check_outputs(args, configs)
     model = resolve_model(args.model)
-    names = Segmenter(model, device="cpu").names  # checks the model here, before any actor
+    # Checks the model here, before any actor (OpenVINO IR only loads in OpenVINO).
+    names = Segmenter(model, device="openvino" if is_openvino_model(model) else "cpu").names
     conf, classes = model_filters(args, configs)
     spec = ModelSpec(
         str(model.resolve()),
         device=args.device,
+        precision=args.precision,
         conf=conf,
         iou=args.iou,
         classes=None if classes is None else tuple(classes),

@@ -54,6 +54,7 @@ def resolve_model(
 
 
 def _existing(path: Path, problem: str) -> Path:
-    if not path.is_file():
+    """``path`` when it is a model file or a model folder (OpenVINO export)."""
+    if not (path.is_file() or path.is_dir()):
         raise RtsegError(f"{problem}: {path}")
     return path

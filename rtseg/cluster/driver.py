@@ -204,7 +204,8 @@ class RayPipeline:
 
     ``address``: a running cluster's address, or None for a local ``ray.init()`` (Ray already
     initialised in this process is used as is). Each actor declares ``cpus_per_actor`` CPUs and,
-    when the cluster has GPUs and ``model.device`` is not "cpu", its share of them (at most one).
+    when the cluster has GPUs and ``model.device`` is not "cpu" or OpenVINO, its share of them
+    (at most one).
     ``max_restarts``: how often Ray may restart each crashed actor. The pipeline owns the sinks
     that the streams' factories open: :meth:`run` closes them.
     """
@@ -262,7 +263,8 @@ class RayPipeline:
         resources = ray.cluster_resources()
         count = self.actor_count or max(1, int(resources.get("CPU", 1)) // self.cpus_per_actor)
         grouped = groups(list(self.streams), count)
-        gpus = resources.get("GPU", 0.0) if self.model.device != "cpu" else 0.0
+        cpu_only = self.model.device == "cpu" or self.model.device.startswith("openvino")
+        gpus = 0.0 if cpu_only else resources.get("GPU", 0.0)
         worker = ray.remote(StreamGroupWorker).options(
             num_cpus=self.cpus_per_actor,
             num_gpus=min(1.0, gpus / len(grouped)) if gpus else 0,

@@ -48,6 +48,7 @@ class ModelSpec:
 
     path: str
     device: str = "auto"
+    precision: str = "auto"
     conf: float = 0.25
     iou: float = 0.7
     classes: tuple[int, ...] | None = None
@@ -112,6 +113,7 @@ class StreamGroupWorker:
                 streams=len(sources),
                 cores=self.cores,
                 device=self.model.device,
+                precision=self.model.precision,
                 conf=self.model.conf,
                 iou=self.model.iou,
                 classes=None if self.model.classes is None else list(self.model.classes),

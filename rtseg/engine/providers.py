@@ -22,15 +22,19 @@ CUDA = "CUDAExecutionProvider"
 TENSORRT = "TensorrtExecutionProvider"
 QUIET = 3  # onnxruntime log severity: errors only reach us as exceptions, not a log wall
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda|tensorrt)(?::(\d+))?$")
+OPENVINO_PATTERN = re.compile(r"^openvino(?::([a-z]+(?:\.\d+)?))?$")
+OPENVINO_DEFAULT_TARGET = "CPU"
 DEFAULT_TRT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rtseg" / "trt"
 
 
 @dataclass(frozen=True)
 class DeviceRequest:
-    """A parsed ``device`` argument: ``kind`` is auto, cpu, cuda or tensorrt."""
+    """A parsed ``device`` argument: ``kind`` is auto, cpu, cuda, tensorrt or openvino;
+    ``target`` is OpenVINO's own device name (CPU, GPU, GPU.1, ...)."""
 
     kind: str
     index: int = 0
+    target: str = ""
 
     @property
     def wants_gpu(self) -> bool:
@@ -38,11 +42,17 @@ class DeviceRequest:
 
 
 def parse_device(device: str) -> DeviceRequest:
-    """Parse ``auto | cpu | cuda | cuda:N | tensorrt | tensorrt:N``."""
-    match = DEVICE_PATTERN.match(str(device).strip().lower())
+    """Parse ``auto | cpu | cuda[:N] | tensorrt[:N] | openvino[:TARGET]``."""
+    text = str(device).strip().lower()
+    if openvino := OPENVINO_PATTERN.match(text):
+        return DeviceRequest(
+            "openvino", target=(openvino.group(1) or OPENVINO_DEFAULT_TARGET).upper()
+        )
+    match = DEVICE_PATTERN.match(text)
     if not match or (match.group(1) in ("auto", "cpu") and match.group(2)):
         raise RtsegError(
-            f"unknown device {device!r}: use auto, cpu, cuda, cuda:N, tensorrt or tensorrt:N"
+            f"unknown device {device!r}: use auto, cpu, cuda, cuda:N, tensorrt, tensorrt:N"
+            " or openvino[:CPU|:GPU]"
         )
     return DeviceRequest(match.group(1), int(match.group(2) or 0))
 

@@ -1,4 +1,5 @@
-"""Inspect an ONNX segmentation export: input, head layout, classes; refuse what does not fit."""
+"""Inspect a segmentation export (ONNX or OpenVINO IR): input, head layout, classes; refuse
+what does not fit."""
 
 from __future__ import annotations
 
@@ -8,15 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 
+from rtseg.engine.runtime import Runtime
 from rtseg.errors import RtsegError
 
 ANCHORS = "anchors"  # YOLOv8 / YOLO11: [B, 4 + nc + nm, A], needs NMS
 END2END = "end2end"  # YOLO26: [B, D, 6 + nm], NMS-free
 DEFAULT_IMGSZ = 640
 DEFAULT_STRIDE = 32
-NUMPY_DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,6 @@ class ModelSpec:
     num_masks: int
     names: dict[int, str]
     metadata: dict[str, str]
-
-
-def _is_fixed(dim: object) -> bool:
-    return isinstance(dim, int) and dim > 0
 
 
 def _literal(text: str | None) -> object:
@@ -103,33 +99,33 @@ def _classify_outputs(
     )
 
 
-def inspect_model(model: Path, session: ort.InferenceSession, names: object = None) -> ModelSpec:
+def inspect_model(model: Path, runtime: Runtime, names: object = None) -> ModelSpec:
     """Read input/outputs and metadata, probing output shapes with one blank inference."""
-    metadata = dict(session.get_modelmeta().custom_metadata_map)
-    inputs = session.get_inputs()
+    metadata = runtime.metadata
+    inputs = runtime.inputs
     if len(inputs) != 1 or len(inputs[0].shape) != 4:
         raise RtsegError(
-            f"{model} takes inputs {[i.shape for i in inputs]}; expected one NCHW image"
+            f"{model} takes inputs {[list(i.shape) for i in inputs]}; expected one NCHW image"
         )
     model_input = inputs[0]
-    if model_input.type not in NUMPY_DTYPES:
-        raise RtsegError(f"{model} input type {model_input.type} is not float32 or float16")
+    if model_input.dtype is None:
+        raise RtsegError(f"{model} input type {model_input.type_name} is not float32 or float16")
     batch, channels, height, width = model_input.shape
-    if _is_fixed(channels) and channels != 3:
+    if channels is not None and channels != 3:
         raise RtsegError(f"{model} expects {channels}-channel input; rtseg feeds 3-channel images")
-    dynamic_shape = not (_is_fixed(height) and _is_fixed(width))
+    dynamic_shape = height is None or width is None
     meta_imgsz = _literal(metadata.get("imgsz"))
-    if not dynamic_shape:
+    if height is not None and width is not None:
         imgsz = (height, width)
     elif isinstance(meta_imgsz, (list, tuple)) and len(meta_imgsz) == 2:
         imgsz = (int(meta_imgsz[0]), int(meta_imgsz[1]))
     else:
         imgsz = (DEFAULT_IMGSZ, DEFAULT_IMGSZ)
     stride = int(_literal(metadata.get("stride")) or DEFAULT_STRIDE)
-    dtype = NUMPY_DTYPES[model_input.type]
+    dtype = model_input.dtype
     blank = np.zeros((1, 3, *imgsz), dtype=dtype)
     try:
-        shapes = [tuple(out.shape) for out in session.run(None, {model_input.name: blank})]
+        shapes = [tuple(out.shape) for out in runtime.run(blank)]
     except Exception as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise RtsegError(f"{model} failed a test inference: {first_line}") from exc
@@ -152,7 +148,7 @@ def inspect_model(model: Path, session: ort.InferenceSession, names: object = No
         input_dtype=dtype,
         imgsz=imgsz,
         dynamic_shape=dynamic_shape,
-        dynamic_batch=not _is_fixed(batch),
+        dynamic_batch=batch is None,
         stride=stride,
         layout=layout,
         head_output=head,

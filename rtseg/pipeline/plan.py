@@ -5,6 +5,10 @@ single-threaded sessions each running its own frame keep every core busy (on 2 c
 1.25x the throughput). A live stream wants its newest frame done soonest instead, so one live
 stream gets one session using all cores; several (sharing one model) are inferred side by side.
 On a GPU the threads barely matter and one frame at a time is kept.
+
+OpenVINO plans for itself: compiled with its THROUGHPUT hint (recorded input, several streams)
+it splits the cores into streams and says how many requests to keep in flight, which become the
+pipeline's inference lanes; with its LATENCY hint (one live stream) it runs one frame on all.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 from rtseg.engine import Segmenter
 
 CPU_PROVIDER = "CPUExecutionProvider"
+OPENVINO = "openvino"
 MAX_WORKERS = 4  # frames in flight at once; more only adds memory and latency
 
 
@@ -48,5 +53,10 @@ def load_segmenter(
     ``cores``: the CPU cores this process may use (default: all), e.g. a Ray actor's share.
     """
     plan = inference_plan(live, cores=cores, streams=streams)
-    segmenter = Segmenter(model, threads=plan.threads, **options)
+    throughput = not live or streams > 1
+    segmenter = Segmenter(
+        model, threads=plan.threads, cores=cores, throughput=throughput, **options
+    )
+    if segmenter.engine == OPENVINO:
+        return segmenter, segmenter.requests
     return segmenter, plan.workers if segmenter.provider == CPU_PROVIDER else 1

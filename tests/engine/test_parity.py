@@ -172,19 +172,16 @@ def summarize(model: str, scores: list[SourceScore]) -> tuple[float, float, floa
     return golden_frac, ours_frac, median, "\n".join(lines)
 
 
-@pytest.mark.parametrize("model_fixture", ["fp32_model", "int8_model"])
-def test_parity_with_ultralytics(
-    model_fixture: str, highway_clip: Path, request: pytest.FixtureRequest
-) -> None:
-    """Every shared still and clip frame matches Ultralytics' golden detections and masks."""
-    model_path: Path = request.getfixturevalue(model_fixture)
+def assert_parity(model_path: Path, clip: Path, **engine: Any) -> None:
+    """Every shared still and clip frame matches Ultralytics' golden detections and masks when
+    ``model_path`` runs on the engine that ``engine`` (Segmenter keywords) selects."""
     golden = load_golden(GOLDEN_DIR / f"{model_path.stem}.json.gz")
     digest = hashlib.sha256(model_path.read_bytes()).hexdigest()
     assert digest == golden["header"]["model"]["sha256"], "model file changed; regenerate goldens"
-    segmenter = Segmenter(model_path, device="cpu", conf=0.25, iou=0.7)
+    segmenter = Segmenter(model_path, conf=0.25, iou=0.7, **engine)
     scores = [
         score_source(name, golden["sources"][name], segmenter(frame), frame_digest(frame))
-        for name, frame in iter_frames(golden["header"], highway_clip)
+        for name, frame in iter_frames(golden["header"], clip)
     ]
     assert len(scores) == len(golden["sources"]), "sources decoded differ from the golden's"
     golden_frac, ours_frac, median, report = summarize(model_path.name, scores)
@@ -192,3 +189,11 @@ def test_parity_with_ultralytics(
     assert golden_frac >= MIN_MATCHED_FRACTION, report
     assert ours_frac >= MIN_MATCHED_FRACTION, report
     assert median >= MIN_MEDIAN_MASK_IOU, report
+
+
+@pytest.mark.parametrize("model_fixture", ["fp32_model", "int8_model"])
+def test_parity_with_ultralytics(
+    model_fixture: str, highway_clip: Path, request: pytest.FixtureRequest
+) -> None:
+    """Every shared still and clip frame matches Ultralytics' golden detections and masks."""
+    assert_parity(request.getfixturevalue(model_fixture), highway_clip, device="cpu")
