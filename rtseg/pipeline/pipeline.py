@@ -25,6 +25,7 @@ from rtseg.errors import RtsegError
 from rtseg.pipeline.progress import Progress, make_progress
 from rtseg.pipeline.stages import END, Channel, Control, Lanes, Stage, StageError
 from rtseg.pipeline.stats import Stats, Summary
+from rtseg.sinks.base import Interactive
 
 if TYPE_CHECKING:
     from rtseg.engine import Segmenter
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 STAGES = ("capture", "infer", "post", "render")
 QUEUE_SIZE = 4  # recorded sources: frames in flight between two stages
 JOIN_POLL_S = 0.1  # how often the caller's thread updates progress while waiting
+PUMP_POLL_S = 1 / 60  # how often it drives a preview window: a display's refresh rate
 
 FrameCallback = Callable[["Frame", sv.Detections], None]
 
@@ -172,12 +174,24 @@ class Pipeline:
 
     def _wait(self, stages: list[Stage], shown: Progress | None) -> bool:
         """Wait in the caller's thread (so Ctrl-C reaches it) until the stages finish or are
-        told to stop; True when the run was stopped rather than reaching the end of input."""
+        told to stop, meanwhile driving the sinks' user interfaces (GUI toolkits want this
+        thread), up to the last frame; True when the run was stopped rather than reaching the
+        end of input."""
+        interactive = [sink for sink in self.sinks if isinstance(sink, Interactive)]
+        poll_s = PUMP_POLL_S if interactive else JOIN_POLL_S
         while not self._control.stopping and stages[-1].is_alive():
-            stages[-1].join(JOIN_POLL_S)
+            stages[-1].join(poll_s)
+            self._pump(interactive)
             if shown is not None:
                 shown.update()
+        self._pump(interactive)
         return self._control.stopping
+
+    def _pump(self, interactive: list[Interactive]) -> None:
+        for sink in interactive:
+            sink.pump()
+            if sink.stop_requested:
+                self.stop()
 
     def _shutdown(self, stages: list[Stage]) -> None:
         """Stop and join every stage, then close the source and each sink (flushing files).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import Protocol, TextIO, runtime_checkable
 
 import numpy as np
 import supervision as sv
@@ -22,6 +22,17 @@ class Sink(Protocol):
     ) -> None: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Interactive(Protocol):
+    """A sink with a user interface, which GUI toolkits want driven from one thread, the main
+    one: the pipeline calls ``pump`` from the thread that runs it, at a display's rate and
+    once more after the last frame, and stops the run once ``stop_requested``."""
+
+    stop_requested: bool
+
+    def pump(self) -> None: ...
 
 
 def output_path(path: str | Path) -> Path:

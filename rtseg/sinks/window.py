@@ -1,39 +1,53 @@
-"""Live preview in an OpenCV window; degrades to a no-op (one warning) where there is no display.
+"""Live preview in an OpenCV window; degrades to a no-op (one warning) where no window can open.
 
-'q' or Esc in the window, or closing it, sets ``stop_requested`` for the pipeline to poll.
-HighGUI must be driven from one thread: call write/close from the same thread.
+GUI toolkits must be driven from one thread, the main one (Qt warns and hangs otherwise, macOS
+refuses): :meth:`WindowSink.write`, called by the render thread, only hands the newest frame
+over (never blocking, so the window cannot slow a recorded run down); :meth:`WindowSink.pump`
+and :meth:`WindowSink.close`, called from the thread running the pipeline, make every HighGUI
+call. 'q' or Esc in the window, or closing it, sets ``stop_requested``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import sys
-from collections.abc import Mapping
+import threading
 
 import cv2
 import numpy as np
 import supervision as sv
 
+from rtseg.sinks.display import display_problem, fit_to_screen, screen_size
 from rtseg.sources import Frame
 
 logger = logging.getLogger(__name__)
 
 STOP_KEYS = frozenset({ord("q"), ord("Q"), 27})  # 27 = Esc
+# Frame-sized image area: no toolbar or status bar (Qt's would take room from the image).
+WINDOW_FLAGS = cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL
 
 
-def display_available(
-    platform: str = sys.platform, environ: Mapping[str, str] = os.environ
-) -> bool:
-    """False on Linux without an X11 or Wayland display (where opening a window would fail)."""
-    if not platform.startswith("linux"):
-        return True
-    return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
+class LatestImage:
+    """A one-slot handoff between threads: ``put`` replaces what was not taken yet."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._image: np.ndarray | None = None
+
+    def put(self, image: np.ndarray) -> None:
+        with self._lock:
+            self._image = image
+
+    def take(self) -> np.ndarray | None:
+        """The newest image put since the last take, or None."""
+        with self._lock:
+            image, self._image = self._image, None
+        return image
 
 
 class WindowSink:
-    """Shows each (annotated) frame in a resizable window titled ``title``."""
+    """Shows the (annotated) frames in a window titled ``title``, opened at the first frame's
+    size (scaled down only to fit the screen) and resizable."""
 
     needs_annotation = True
 
@@ -42,8 +56,9 @@ class WindowSink:
         self.stop_requested = False
         self._enabled = True
         self._shown = False
-        if not display_available():
-            self._disable("no display (DISPLAY and WAYLAND_DISPLAY are unset)")
+        self._latest = LatestImage()
+        if problem := display_problem():
+            self._disable(problem)
 
     def _disable(self, reason: str) -> None:
         logger.warning("preview window disabled: %s", reason)
@@ -51,27 +66,43 @@ class WindowSink:
         self.needs_annotation = False  # nothing to show: spare the pipeline the drawing
 
     def write(self, frame: Frame, annotated: np.ndarray | None, detections: sv.Detections) -> None:
+        """Hand the frame over to :meth:`pump` (any thread; never blocks)."""
+        if self._enabled and not self.stop_requested:
+            self._latest.put(frame.image if annotated is None else annotated)
+
+    def pump(self) -> None:
+        """Show the newest frame handed over, if any, and handle the window's input: keys,
+        closing, repainting. Call often, always from the same thread (the main one)."""
         if not self._enabled or self.stop_requested:
             return
+        image = self._latest.take()
         try:
             if self._shown and cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1:
                 self.stop_requested = True  # closed by the user
                 return
-            if not self._shown:
-                cv2.namedWindow(self.title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO)
-                self._shown = True
-            cv2.imshow(self.title, frame.image if annotated is None else annotated)
-            key = cv2.waitKey(1)
+            if image is not None:
+                if not self._shown:
+                    self._open(image.shape[1], image.shape[0])
+                cv2.imshow(self.title, image)
+            key = cv2.waitKey(1) if self._shown else -1
         except cv2.error as exc:
-            self._disable(str(exc).strip().splitlines()[-1])
+            if self._shown:  # Qt drops its window state once the user has closed the window
+                self.stop_requested = True
+            else:
+                self._disable(str(exc).strip().splitlines()[-1])
             return
         if (key & 0xFF) in STOP_KEYS:
             self.stop_requested = True
 
+    def _open(self, width: int, height: int) -> None:
+        cv2.namedWindow(self.title, WINDOW_FLAGS)
+        self._shown = True
+        cv2.resizeWindow(self.title, *fit_to_screen(width, height, screen_size()))
+
     def close(self) -> None:
-        """Close the window if one was opened; idempotent."""
+        """Close the window if one was opened (from :meth:`pump`'s thread); idempotent."""
         if self._shown:
             self._shown = False
             with contextlib.suppress(cv2.error):  # the user may have closed it already
                 cv2.destroyWindow(self.title)
-                cv2.waitKey(1)
+                cv2.waitKey(1)  # let the toolkit take the window off the screen

@@ -1,96 +1,92 @@
-"""WindowSink: no display means one warning and a no-op; keys and closing request a stop."""
+"""WindowSink's parts that need no window: whether one can open (probed on a real Xvfb), its
+size on the screen, the one-slot handoff, and one warning when it cannot open. What the window
+shows and how it stops a run is tested end to end in tests/test_cli_window.py."""
 
 from __future__ import annotations
 
 import logging
 
+import cv2
 import numpy as np
 import supervision as sv
 
 from rtseg.sinks import WindowSink
 from rtseg.sinks import window as window_module
-from rtseg.sinks.window import display_available
+from rtseg.sinks.display import display_problem, fit_to_screen, screen_size
+from rtseg.sinks.window import LatestImage
 from rtseg.sources import Frame
+from tests.xserver import XServer, require_xvfb
 
 FRAME = Frame(0, np.zeros((24, 32, 3), dtype=np.uint8), 0.0, 0.0)
 
 
-def test_display_detection():
-    assert not display_available("linux", {})
-    assert display_available("linux", {"DISPLAY": ":0"})
-    assert display_available("linux", {"WAYLAND_DISPLAY": "wayland-0"})
-    assert display_available("win32", {})
+def test_a_display_must_be_reachable_for_qt():
+    require_xvfb()
+    with XServer((800, 600)) as x:
+        assert display_problem("linux", {"DISPLAY": x.display}, "QT") is None
+    assert display_problem("linux", {"DISPLAY": x.display}, "QT") == (
+        f"cannot connect to X display {x.display}"
+    )
+    assert display_problem("linux", {}, "QT") == "no display (DISPLAY is unset)"
+    # opencv-python's Qt has no Wayland plugin: Wayland alone is no display for it
+    assert display_problem("linux", {"WAYLAND_DISPLAY": "wayland-0"}, "QT") is not None
+    assert display_problem("linux", {"WAYLAND_DISPLAY": "wayland-0"}, "GTK3") is None
+    assert display_problem("win32", {}, "WIN32") is None
+
+
+def test_screen_size_comes_from_the_x_server(monkeypatch):
+    require_xvfb()
+    with XServer((800, 600)) as x:
+        monkeypatch.setenv("DISPLAY", x.display)
+        assert screen_size() == (800, 600)
+
+
+def test_windows_open_at_frame_size_scaled_down_only_to_fit():
+    assert fit_to_screen(960, 540, (1920, 1080)) == (960, 540)
+    assert fit_to_screen(960, 540, (800, 600)) == (720, 405)  # 0.9 of the width
+    assert fit_to_screen(1920, 1280, (1920, 1080)) == (1458, 972)  # 0.9 of the height
+    assert fit_to_screen(4000, 3000, None) == (4000, 3000)  # unknown screen: as is
+
+
+def test_the_handoff_keeps_only_the_newest_image():
+    latest = LatestImage()
+    assert latest.take() is None
+    images = [np.full((2, 2, 3), value, np.uint8) for value in range(3)]
+    for image in images:
+        latest.put(image)
+    assert latest.take() is images[-1]
+    assert latest.take() is None
 
 
 def test_without_display_warns_once_and_does_nothing(monkeypatch, caplog):
-    monkeypatch.setattr(window_module, "display_available", lambda: False)
+    monkeypatch.delenv("DISPLAY", raising=False)
     with caplog.at_level(logging.WARNING):
         sink = WindowSink("preview")
         for _ in range(3):
             sink.write(FRAME, FRAME.image, sv.Detections.empty())
+            sink.pump()
         sink.close()
-    assert len(caplog.records) == 1 and "no display" in caplog.records[0].message
-    assert "\n" not in caplog.records[0].message
+    assert [record.message for record in caplog.records] == [
+        "preview window disabled: no display (DISPLAY is unset)"
+    ]
     assert not sink.stop_requested
     assert not sink.needs_annotation  # the pipeline need not draw for a window nobody sees
 
 
-class FakeHighGui:
-    """Stands in for cv2's window calls (no display exists here)."""
+def test_a_gui_error_disables_the_window_with_one_line(monkeypatch, caplog):
+    """As with opencv-python-headless, whose HighGUI calls all raise."""
 
-    def __init__(self, keys: list[int], visible: float = 1.0, fail: bool = False) -> None:
-        self.keys, self.visible, self.fail, self.shown = keys, visible, fail, 0
+    def no_gui(*args: object) -> None:
+        raise cv2.error("OpenCV(5.0.0) window.cpp:1: error: no GUI backend\n")
 
-    def install(self, monkeypatch) -> None:
-        monkeypatch.setattr(window_module, "display_available", lambda: True)
-        for name in ("namedWindow", "imshow", "waitKey", "getWindowProperty", "destroyWindow"):
-            monkeypatch.setattr(window_module.cv2, name, getattr(self, name))
-
-    def namedWindow(self, title, flags):
-        if self.fail:
-            raise window_module.cv2.error("OpenCV(5.0.0) window.cpp:1: error: no GUI backend\n")
-
-    def imshow(self, title, image):
-        self.shown += 1
-
-    def waitKey(self, delay):
-        return self.keys.pop(0) if self.keys else -1
-
-    def getWindowProperty(self, title, prop):
-        return self.visible
-
-    def destroyWindow(self, title):
-        pass
-
-
-def test_q_or_escape_requests_stop(monkeypatch):
-    for key in (ord("q"), 27):
-        gui = FakeHighGui([-1, key])
-        gui.install(monkeypatch)
-        sink = WindowSink()
-        sink.write(FRAME, None, sv.Detections.empty())
-        assert not sink.stop_requested
-        sink.write(FRAME, None, sv.Detections.empty())
-        assert sink.stop_requested
-        sink.close()
-
-
-def test_closing_the_window_requests_stop(monkeypatch):
-    gui = FakeHighGui([])
-    gui.install(monkeypatch)
-    sink = WindowSink()
-    sink.write(FRAME, None, sv.Detections.empty())
-    gui.visible = 0.0
-    sink.write(FRAME, None, sv.Detections.empty())
-    assert sink.stop_requested and gui.shown == 1
-
-
-def test_gui_errors_disable_the_window_with_one_line(monkeypatch, caplog):
-    FakeHighGui([], fail=True).install(monkeypatch)
+    monkeypatch.setattr(window_module, "display_problem", lambda: None)
+    monkeypatch.setattr(window_module.cv2, "namedWindow", no_gui)
     with caplog.at_level(logging.WARNING):
         sink = WindowSink()
-        sink.write(FRAME, None, sv.Detections.empty())
-        sink.write(FRAME, None, sv.Detections.empty())
-    assert [r.message for r in caplog.records] == [
+        for _ in range(2):
+            sink.write(FRAME, None, sv.Detections.empty())
+            sink.pump()
+    assert [record.message for record in caplog.records] == [
         "preview window disabled: OpenCV(5.0.0) window.cpp:1: error: no GUI backend"
     ]
+    assert not sink.stop_requested and not sink.needs_annotation
