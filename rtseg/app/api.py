@@ -26,6 +26,7 @@ import supervision as sv
 
 from rtseg.app.plan import ModelPlan, RunPlan, make_plan
 from rtseg.app.runner import Outcome, Runner
+from rtseg.errors import RtsegError
 from rtseg.pipeline.streams import configs_from_sources
 from rtseg.sources import Frame
 
@@ -124,6 +125,8 @@ def _start(
     )
     if not stream:
         return Runner(plan).run()
+    if plan.show:  # HighGUI wants the calling thread, which the caller's loop holds
+        raise RtsegError("show=True needs stream=False (or draw result.image in your loop)")
     return _results(plan)
 
 

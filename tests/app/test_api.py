@@ -90,3 +90,5 @@ def test_bad_input_is_one_rtseg_error(fp32_model, tmp_path):
         list(rtseg.track(tmp_path / "missing.mp4", model=fp32_model, device="cpu"))
     with pytest.raises(TypeError, match="unexpected keyword"):
         rtseg.track(tmp_path, model=fp32_model, colour="red")
+    with pytest.raises(RtsegError, match="show=True needs stream=False"):
+        rtseg.track(tmp_path, model=fp32_model, show=True)
