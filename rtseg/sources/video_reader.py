@@ -2,11 +2,11 @@
 
 Each video packet is demuxed and decoded on its own, so a damaged packet costs only the frames
 it holds (one the demuxer flags corrupt is not decoded at all); reading goes on to the end of
-the file. A frame is *lost* when its packet was read
-but no decoded frame ever carried its timestamp (the decoder refused or dropped it); once the
-decoder's output moves past it, the lost stretch is reported as a :class:`Gap`. A file that ends
-before the frame count its container declares (a recording cut by a power loss) ends with a
-gap flagged ``truncated``.
+the file. A packet whose frame never comes out of the decoder is the evidence of damage: once
+the decoder's output has moved past it, the frame numbers between the two decoded frames around
+it (those the demuxer could not even read included) are reported as one :class:`Gap`. A file
+that ends before the frame count its container declares (a recording cut by a power loss) ends
+with a gap flagged ``truncated``.
 
 Frame numbers come from presentation timestamps: ``round((pts - start) * fps)``, kept strictly
 increasing, so the frames after a gap keep the numbers they would have had; ``time_ms`` is the
@@ -41,13 +41,16 @@ class Decoded:
 
 @dataclass(frozen=True)
 class Gap:
-    """Source frames ``first``..``last`` that could not be decoded, ``count`` of them;
-    ``truncated``: the file ends before the frames its container declares."""
+    """Source frames ``first``..``last`` that could not be decoded; ``truncated``: the file
+    ends before the frames its container declares."""
 
     first: int
     last: int
-    count: int
     truncated: bool = False
+
+    @property
+    def count(self) -> int:
+        return self.last - self.first + 1
 
     @property
     def frames(self) -> str:
@@ -84,12 +87,11 @@ class VideoReader:
         self._start = stream.start_time
         width, height = stream.codec_context.width, stream.codec_context.height
         self.size = (width, height) if width > 0 and height > 0 else None
-        self.duration_ms = self._seconds(stream.duration) * 1000.0 if stream.duration else None
+        seconds = stream.duration * self._time_base if stream.duration and self._time_base else 0
+        self.duration_ms = seconds * 1000.0 or None
         self.declared_frames, self._exact = self._declared()
         self.last_index = -1  # the highest frame number read so far (decoded or lost)
-
-    def _seconds(self, pts: int) -> float:
-        return pts * self._time_base if self._time_base else 0.0
+        self._last_pts: int | None = None  # of the last frame decoded
 
     def _declared(self) -> tuple[int | None, bool]:
         """Frames the container declares, and whether exactly (an index) or estimated (from
@@ -138,22 +140,29 @@ class VideoReader:
         yield from self._ending(lost, packets)
 
     def _packets(self) -> Iterator[av.Packet]:
-        """The video stream's packets; a demux error skips ahead instead of ending the file."""
+        """The video stream's packets, ending with the empty one that drains the decoder; a
+        demux error skips ahead instead of ending the file."""
         errors = 0
         while errors <= MAX_DEMUX_ERRORS:
             try:
-                yield from self._container.demux(self._stream)
+                for packet in self._container.demux(self._stream):
+                    errors = 0
+                    yield packet  # at the end of the file, demux yields the draining packet
                 return
             except av.FFmpegError:
                 errors += 1
+        yield av.Packet()
 
     def _output(self, frame: av.VideoFrame, pending: set[int]) -> Iterator[Decoded | Gap]:
         pts = frame.pts
-        lost = [] if pts is None else self._lost(pending, pts)
-        if lost:
-            yield self._gap(lost)
+        if pts is not None and self._last_pts is not None and pts <= self._last_pts:
+            return  # out of order after damage: its number has passed, reported as lost
+        self._last_pts = pts if pts is not None else self._last_pts
         index = self._index(pts)
         index = self.last_index + 1 if index is None else max(index, self.last_index + 1)
+        lost = [] if pts is None else self._lost(pending, pts)
+        if lost:
+            yield Gap(min(lost[0], self.last_index + 1), max(lost[-1], index - 1))
         self.last_index = index
         yield Decoded(index, self._time_ms(pts, index), frame)
 
@@ -166,17 +175,17 @@ class VideoReader:
         indices = [self._index(pts) for pts in gone]
         return [index for index in indices if index is not None]
 
-    def _gap(self, lost: list[int]) -> Gap:
-        self.last_index = max(self.last_index, lost[-1])
-        return Gap(lost[0], lost[-1], len(lost))
-
     def _ending(self, lost: list[int], packets: int) -> Iterator[Gap]:
-        """The gap at the end of the file: frames lost after the last decoded one, and those the
-        container declares but the file no longer holds."""
-        missing = (self.declared_frames or 0) - packets
-        if missing > (0 if self._exact else ESTIMATE_SLACK):
-            last = self.declared_frames - 1
-            yield Gap(self.last_index + 1, last, len(lost) + missing, truncated=True)
-            self.last_index = max(self.last_index, last)
+        """The gap at the end of the file: frames lost after the last decoded one, or, when the
+        file holds fewer packets and frame numbers than its container declares, every frame
+        from there to the declared end."""
+        first = self.last_index + 1
+        last = max(lost[-1], self.last_index) if lost else self.last_index
+        declared = self.declared_frames or 0
+        short = declared - (0 if self._exact else ESTIMATE_SLACK)
+        if packets < short and last + 1 < short:
+            last = declared - 1
+            yield Gap(first, last, truncated=True)
         elif lost:
-            yield self._gap(lost)
+            yield Gap(first, last)
+        self.last_index = last
