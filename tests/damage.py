@@ -4,6 +4,7 @@
 * :func:`cut_fragmented`: a fragmented MP4 copy cut short (power lost while recording);
 * :func:`with_keyframes`: a copy re-encoded with a key frame every second, as cameras record,
   so that damage stops spreading at the next key frame;
+* :func:`remuxed`: the same video in another container (Matroska, MPEG-TS);
 * :func:`ffmpeg_frame_numbers`: the source frame numbers FFmpeg's own ``ffprobe`` decodes from
   a file (the reference the reader is held to).
 """
@@ -44,6 +45,12 @@ def cut_fragmented(source: Path, target: Path, keep: float = 0.6) -> Path:
 def with_keyframes(source: Path, target: Path, every: int = 25) -> Path:
     """``source`` re-encoded (H.264, no audio) with a key frame every ``every`` frames."""
     ffmpeg("-i", source, "-an", "-c:v", "libx264", "-preset", "veryfast", "-g", every, target)
+    return target
+
+
+def remuxed(source: Path, target: Path) -> Path:
+    """``source``'s video, copied as is into the container ``target``'s suffix names."""
+    ffmpeg("-i", source, "-an", "-c", "copy", target)
     return target
 
 

@@ -6,6 +6,7 @@ for what can be decoded."""
 from __future__ import annotations
 
 import logging
+import re
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from tests.damage import (
     cut_fragmented,
     ffmpeg_frame_numbers,
     garbage_in_the_middle,
+    remuxed,
     stretch_text,
     stretches,
     with_keyframes,
@@ -98,6 +100,23 @@ def test_frames_after_the_next_key_frame_are_the_clean_ones(media, caplog):
     lost = sorted(set(clean) - set(damaged))
     assert lost and source.undecodable == len(lost) and lost[-1] < AFTER_THE_DAMAGE
     assert all(np.array_equal(damaged[n], clean[n]) for n in range(AFTER_THE_DAMAGE, CLIP_FRAMES))
+
+
+@pytest.mark.parametrize("container", ["mkv", "ts"])
+def test_other_containers_account_for_every_frame(tmp_path, highway_clip, caplog, container):
+    """Matroska and MPEG-TS demuxers lose damaged packets silently: the frame numbers around
+    them still show the stretch, and no number goes unaccounted for."""
+    copy = remuxed(highway_clip, tmp_path / f"clip.{container}")
+    damaged = garbage_in_the_middle(copy, tmp_path / f"damaged.{container}")
+    frames, source, warnings = read_all(damaged, caplog)
+    numbers = [frame.index for frame in frames]
+    assert abs(len(numbers) - len(ffmpeg_frame_numbers(damaged))) <= 1
+    said = re.findall(
+        r"frames? (\d+)(?:\u2013(\d+))? undecodable, skipped$", "\n".join(warnings), re.M
+    )
+    skipped = [n for first, last in said for n in range(int(first), int(last or first) + 1)]
+    assert sorted(numbers + skipped) == list(range(CLIP_FRAMES))  # each decoded or said, once
+    assert source.undecodable == len(skipped) > 0
 
 
 def test_stride_loop_and_resume_keep_source_numbers_across_damage(media, caplog):
