@@ -2,7 +2,12 @@
 
 * model-only: ``seg.infer`` on frames letterboxed beforehand (``seg.preprocess`` once each);
 * annotate to file: tracked, annotated, written to an H.264 MP4 (``rtseg run --output``);
-* results only: tracked results to JSON Lines, no video (``rtseg run --jsonl``).
+* results only: tracked results to JSON Lines, no video (``rtseg run --jsonl``);
+* decode PyAV: the recorded-video source alone (``VideoFileSource``: PyAV, packet by packet,
+  BGR images), against decode cv2: a ``cv2.VideoCapture`` read loop, the reader it replaced;
+  both keep the last ``QUEUE_SIZE`` images alive, as the pipeline's queues do (a loop that drops
+  each image at once reuses one warm buffer and flatters whichever reader it times), and each
+  run is the median of ``DECODE_PASSES`` passes over the clip (one pass is short and noisy).
 
 Each configuration runs ``--repeats`` times, round-robin, and the medians and their ratios to
 model-only are reported. Example::
@@ -16,22 +21,26 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from rtseg.annotate import FrameAnnotator
 from rtseg.engine import Segmenter
 from rtseg.pipeline import Pipeline
+from rtseg.pipeline.pipeline import QUEUE_SIZE
 from rtseg.pipeline.plan import load_segmenter
 from rtseg.sinks import JsonlSink, VideoSink
-from rtseg.sources import open_source
+from rtseg.sources import VideoFileSource, open_source
 from rtseg.tracking import Tracker
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 DEFAULT_MODEL = SHARED / "models" / "yolov8n-seg-fp32-320.onnx"
 DEFAULT_SOURCE = SHARED / "media" / "highway-dashcam-960x540.mp4"
+DECODE_PASSES = 5
 
 
 def letterboxed_blobs(seg: Segmenter, source: str) -> list[np.ndarray]:
@@ -62,6 +71,38 @@ def end_to_end(seg: Segmenter, workers: int, source: str, out_dir: Path, video: 
     return pipeline.run().fps
 
 
+def median_of(passes: int, measure: Callable[[str], float], source: str) -> float:
+    return statistics.median(measure(source) for _ in range(passes))
+
+
+def decode_pyav(source: str) -> float:
+    """Frames per second of rtseg's recorded-video source, every frame as a BGR image."""
+    in_flight: deque[np.ndarray] = deque(maxlen=QUEUE_SIZE)
+    count = 0
+    started = time.perf_counter()
+    with VideoFileSource(Path(source)) as frames:
+        for frame in frames:
+            in_flight.append(frame.image)
+            count += 1
+    return count / (time.perf_counter() - started)
+
+
+def decode_cv2(source: str) -> float:
+    """Frames per second of a ``cv2.VideoCapture`` read loop (the reader before PyAV)."""
+    in_flight: deque[np.ndarray] = deque(maxlen=QUEUE_SIZE)
+    count = 0
+    started = time.perf_counter()
+    capture = cv2.VideoCapture(source)
+    while True:
+        ok, image = capture.read()
+        if not ok:
+            break
+        in_flight.append(image)
+        count += 1
+    capture.release()
+    return count / (time.perf_counter() - started)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=str(DEFAULT_MODEL))
@@ -80,6 +121,8 @@ def main() -> None:
             "model-only": lambda: model_only(seg, blobs),
             "annotate to file": lambda: end_to_end(piped, workers, args.source, tmp, video=True),
             "results only": lambda: end_to_end(piped, workers, args.source, tmp, video=False),
+            "decode PyAV": lambda: median_of(DECODE_PASSES, decode_pyav, args.source),
+            "decode cv2": lambda: median_of(DECODE_PASSES, decode_cv2, args.source),
         }
         runs: dict[str, list[float]] = {name: [] for name in configs}
         for _ in range(args.repeats):
