@@ -55,6 +55,7 @@ class ModelPlan:
 
     path: str | None = None
     device: str = "auto"
+    precision: str = "auto"  # OpenVINO's inference precision
     conf: float = 0.25
     iou: float = 0.7
     classes: tuple[int, ...] | None = None

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import supervision as sv
@@ -17,6 +18,8 @@ import supervision as sv
 from rtseg.annotate import FrameAnnotator
 from rtseg.app.outputs import open_outputs, open_shared_jsonl
 from rtseg.app.plan import DEFAULT_FPS, RunPlan, StreamPlan
+from rtseg.engine import Segmenter
+from rtseg.engine.runtime import is_openvino_model
 from rtseg.models import resolve_model
 from rtseg.pipeline import MultiPipeline, Pipeline, Stream, stop_on_signals
 from rtseg.pipeline.plan import load_segmenter
@@ -116,6 +119,7 @@ class Runner:
             model,
             source.is_live,
             device=plan.model.device,
+            precision=plan.model.precision,
             conf=plan.model.conf,
             iou=plan.model.iou,
             classes=plan.model.classes,
@@ -147,6 +151,7 @@ class Runner:
             any(source.is_live for source in sources),
             streams=len(sources),
             device=plan.model.device,
+            precision=plan.model.precision,
             conf=conf,
             iou=plan.model.iou,
             classes=classes,
@@ -173,13 +178,20 @@ class Runner:
         """The streams on Ray actors, their outputs written here (imported on use: Ray is an
         optional extra)."""
         from rtseg.cluster import ModelSpec, RayPipeline, RayStream, StreamSpec
-        from rtseg.engine import Segmenter
 
         plan, ray = self.plan, self.plan.ray
-        names = Segmenter(model, device="cpu").names  # checks the model here, before any actor
+        # The model is checked here, before any actor (OpenVINO IR only loads in OpenVINO).
+        device = "openvino" if is_openvino_model(Path(model)) else "cpu"
+        names = Segmenter(model, device=device).names
         conf, classes = plan.model_filters()
         spec = ModelSpec(
-            model, plan.model.device, conf, plan.model.iou, classes=classes, track=plan.track
+            model,
+            device=plan.model.device,
+            precision=plan.model.precision,
+            conf=conf,
+            iou=plan.model.iou,
+            classes=classes,
+            track=plan.track,
         )
         with ExitStack() as stack:
             shared_jsonl = open_shared_jsonl(plan, names, stack)

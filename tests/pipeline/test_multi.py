@@ -11,8 +11,9 @@ from types import SimpleNamespace
 import cv2
 import pytest
 
-from rtseg.cli import build_parser
-from rtseg.cli_multi import per_stream_url, run_multi, wants_multi
+from rtseg.app.plan import per_stream_url
+from rtseg.cli import build_parser, plan_from_args
+from rtseg.cli import run_command as run_multi
 from rtseg.errors import RtsegError
 from rtseg.pipeline import StageError
 from rtseg.pipeline.multi import MultiPipeline, Stream
@@ -220,7 +221,7 @@ def test_three_recorded_sources_give_three_complete_outputs(tmp_path, fp32_model
         jsonl=str(tmp_path / "all.jsonl"),
         output=str(tmp_path / "out.mp4"),
     )
-    assert wants_multi(args)
+    assert plan_from_args(args).several
     assert run_multi(args) == 0
     records = defaultdict(list)
     for line in (tmp_path / "all.jsonl").read_text().splitlines():
