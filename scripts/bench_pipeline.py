@@ -7,7 +7,9 @@
   BGR images), against decode cv2: a ``cv2.VideoCapture`` read loop, the reader it replaced;
   both keep the last ``QUEUE_SIZE`` images alive, as the pipeline's queues do (a loop that drops
   each image at once reuses one warm buffer and flatters whichever reader it times), and each
-  run is the median of ``DECODE_PASSES`` passes over the clip (one pass is short and noisy).
+  run is the median of ``DECODE_PASSES`` passes over the clip (one pass is short and noisy);
+* preview window: results only plus the ``--show`` window, on $DISPLAY or else on an Xvfb
+  started here (when installed); its ratio to results only is printed too.
 
 Each configuration runs ``--repeats`` times, round-robin, and the medians and their ratios to
 model-only are reported. Example::
@@ -18,11 +20,15 @@ model-only are reported. Example::
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import statistics
+import subprocess
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -33,7 +39,8 @@ from rtseg.engine import Segmenter
 from rtseg.pipeline import Pipeline
 from rtseg.pipeline.pipeline import QUEUE_SIZE
 from rtseg.pipeline.plan import load_segmenter
-from rtseg.sinks import JsonlSink, VideoSink
+from rtseg.sinks import JsonlSink, VideoSink, WindowSink
+from rtseg.sinks.display import display_problem
 from rtseg.sources import VideoFileSource, open_source
 from rtseg.tracking import Tracker
 
@@ -56,7 +63,9 @@ def model_only(seg: Segmenter, blobs: list[np.ndarray]) -> float:
     return len(blobs) / (time.perf_counter() - started)
 
 
-def end_to_end(seg: Segmenter, workers: int, source: str, out_dir: Path, video: bool) -> float:
+def end_to_end(
+    seg: Segmenter, workers: int, source: str, out_dir: Path, video: bool, window: bool = False
+) -> float:
     """Frames per second of a full pipeline run (sinks closed, i.e. files complete)."""
     frames = open_source(source)
     fps = frames.fps or 30.0
@@ -64,6 +73,8 @@ def end_to_end(seg: Segmenter, workers: int, source: str, out_dir: Path, video: 
         sinks = [VideoSink(out_dir / "bench.mp4", fps)]
     else:
         sinks = [JsonlSink(out_dir / "bench.jsonl", seg.names)]
+    if window:
+        sinks.append(WindowSink("rtseg bench"))
     annotator = FrameAnnotator(seg.names) if video else None
     pipeline = Pipeline(
         frames, seg, Tracker(frame_rate=fps), sinks, annotator, infer_workers=workers
@@ -103,6 +114,33 @@ def decode_cv2(source: str) -> float:
     return count / (time.perf_counter() - started)
 
 
+@contextmanager
+def preview_display() -> Iterator[str | None]:
+    """The X display for the preview window: $DISPLAY, else an Xvfb started for the benchmark
+    (when installed) and stopped after it, else None."""
+    if os.environ.get("DISPLAY") or shutil.which("Xvfb") is None:
+        yield os.environ.get("DISPLAY")
+        return
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_end), "-nolisten", "tcp", "-noreset"],
+        pass_fds=(write_end,),
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    try:
+        with os.fdopen(read_end) as said:
+            os.environ["DISPLAY"] = f":{said.readline().strip()}"
+        deadline = time.monotonic() + 30
+        while display_problem() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        yield None if display_problem() else os.environ["DISPLAY"]
+    finally:
+        del os.environ["DISPLAY"]
+        server.terminate()
+        server.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=str(DEFAULT_MODEL))
@@ -115,7 +153,7 @@ def main() -> None:
     piped, workers = load_segmenter(args.model, live=False, device=args.device)  # as `rtseg run`
     blobs = letterboxed_blobs(seg, args.source)
     model_only(seg, blobs[:20])  # warm-up
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, preview_display() as display:
         tmp = Path(folder)
         configs: dict[str, Callable[[], float]] = {
             "model-only": lambda: model_only(seg, blobs),
@@ -124,6 +162,10 @@ def main() -> None:
             "decode PyAV": lambda: median_of(DECODE_PASSES, decode_pyav, args.source),
             "decode cv2": lambda: median_of(DECODE_PASSES, decode_cv2, args.source),
         }
+        if display:
+            configs["preview window"] = lambda: end_to_end(
+                piped, workers, args.source, tmp, video=False, window=True
+            )
         runs: dict[str, list[float]] = {name: [] for name in configs}
         for _ in range(args.repeats):
             for name, measure in configs.items():
@@ -137,6 +179,9 @@ def main() -> None:
         median = statistics.median(values)
         shown = " ".join(f"{value:.1f}" for value in values)
         print(f"{name:<18} {median:>10.1f} {median / base:>6.2f}   {shown}")
+    if "preview window" in runs:
+        ratio = statistics.median(runs["preview window"]) / statistics.median(runs["results only"])
+        print(f"preview window / results only: {ratio:.2f}")
 
 
 if __name__ == "__main__":
