@@ -57,6 +57,7 @@ def test_noise_in_the_middle_of_a_video(tmp_path, fp32_model, highway_clip):
     ]
     assert f"{len(numbers)} frames in" in done.stderr
     assert undecodable(done.stderr) == len(missing)
+    assert "[h264" not in done.stderr  # FFmpeg's own reports only with --verbose
 
 
 def test_a_cut_recording_with_strict_fails_after_writing_everything(
