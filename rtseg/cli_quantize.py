@@ -13,6 +13,7 @@ import math
 import shutil
 import tempfile
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
@@ -70,23 +71,25 @@ def sample_frames(
     per_source = math.ceil(wanted / len(specs))
     images: list[np.ndarray] = []
     boxes: list[Letterbox] = []
-    for spec in specs:
-        with open_source(spec) as source:
+    with ExitStack() as stack:
+        sources = []  # all opened first: a bad one is refused before any work
+        for spec in specs:
+            source = stack.enter_context(open_source(spec))
             if source.is_live:
                 raise RtsegError(
                     f"--calib {spec}: calibrate on recorded footage (video files, images,"
                     " folders), not a live source"
                 )
-            step = max(1, (source.frame_count or per_source) // per_source)
-            kept = 0
+            sources.append(source)
+        for source in sources:
+            count = source.frame_count or per_source  # unknown length: the first ones
+            picks = {count * k // per_source for k in range(per_source)}
             for position, frame in enumerate(source):
-                if position % step:
-                    continue
-                letterboxed, box = segmenter.letterbox_many([frame.image])
-                images += letterboxed
-                boxes += box
-                kept += 1
-                if kept == per_source:
+                if position in picks:
+                    letterboxed, box = segmenter.letterbox_many([frame.image])
+                    images += letterboxed
+                    boxes += box
+                if position >= max(picks):
                     break
     return images, boxes
 
@@ -107,6 +110,8 @@ def quantize_command(args: argparse.Namespace) -> int:
     """Calibrate, compare on held-out frames, then write the INT8 model (or refuse)."""
     if args.frames < 1:
         raise RtsegError("--frames must be at least 1")
+    if not 0 <= args.floor <= 1:
+        raise RtsegError("--floor must be between 0 and 1")
     output = Path(args.output)
     if output.suffix.lower() != ".xml":
         raise RtsegError(f"--output {output}: OpenVINO IR is written as a .xml file")

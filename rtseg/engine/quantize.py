@@ -61,17 +61,12 @@ def _after_softmax(node: Any) -> bool:
 
 
 def _learned_output(node: Any) -> bool:
-    """A trained layer (the DFL's fixed convolution is not one), or its bias addition."""
+    """A trained layer (the DFL's fixed convolution is not one), or the addition of its bias."""
     kind = node.get_type_name()
     if kind in LEARNED_LAYERS:
         return not _after_softmax(_input(node))
-    if kind == "Add":
-        parents = [value.get_node() for value in node.input_values()]
-        kinds = {parent.get_type_name() for parent in parents}
-        return "Constant" in kinds and any(
-            parent.get_type_name() in LEARNED_LAYERS and _learned_output(parent)
-            for parent in parents
-        )
+    if kind == "Add":  # a learned layer's bias (or a residual sum)
+        return any(_learned_output(value.get_node()) for value in node.input_values())
     return False
 
 
@@ -107,9 +102,18 @@ class CalibrationFrames:
         return len(self.images)
 
     def __iter__(self) -> Iterator[np.ndarray]:
-        bar = tqdm(self.images, desc="calibrating", unit="frame", disable=not self.progress)
-        for image in bar:
-            yield self.segmenter.to_blob([image])
+        bar = tqdm(
+            total=len(self.images), desc="calibrating", unit="frame", disable=not self.progress
+        )
+        try:
+            for image in self.images:
+                blob = self.segmenter.to_blob([image])
+                bar.update()
+                if bar.n == len(self.images):  # NNCF stops taking here: show the bar complete
+                    bar.close()
+                yield blob
+        finally:
+            bar.close()
 
 
 def quantize_int8(segmenter: Segmenter, images: Sequence[np.ndarray], progress: bool = True) -> Any:

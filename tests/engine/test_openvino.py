@@ -62,7 +62,7 @@ def test_parse_openvino_devices(text, expected):
 
 @pytest.mark.parametrize("text", ["openvino:", "openvino:0", "openvino:gpu.x", "ov"])
 def test_parse_device_refuses_bad_openvino_targets(text):
-    with pytest.raises(RtsegError, match="unknown device .* or openvino"):
+    with pytest.raises(RtsegError, match=r"unknown device .* or openvino"):
         parse_device(text)
 
 
@@ -201,18 +201,18 @@ def test_ultralytics_openvino_folder(tmp_path):
 def test_folder_with_no_or_several_models_refused(tmp_path, tiny):
     empty = tmp_path / "empty_openvino_model"
     empty.mkdir()
-    with pytest.raises(RtsegError, match="holds 0 .xml files"):
+    with pytest.raises(RtsegError, match=r"holds 0 \.xml files"):
         Segmenter(empty, device="openvino")
     save_ir(tiny, empty / "a.xml")
     save_ir(tiny, empty / "b.xml")
-    with pytest.raises(RtsegError, match="holds 2 .xml files"):
+    with pytest.raises(RtsegError, match=r"holds 2 \.xml files"):
         Segmenter(empty, device="openvino")
 
 
 def test_corrupt_ir_is_one_line(tmp_path):
     xml = tmp_path / "broken.xml"
     xml.write_text("<net>not really</net>")
-    with pytest.raises(RtsegError, match="cannot load .* as an ONNX or OpenVINO IR model") as err:
+    with pytest.raises(RtsegError, match=r"cannot load .* as an ONNX or OpenVINO IR model") as err:
         Segmenter(xml, device="openvino")
     assert "\n" not in str(err.value)
 
