@@ -122,7 +122,7 @@ def make_int8(model: str, source: str, folder: Path) -> str:
     return str(output)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=str(DEFAULT_MODEL))
     parser.add_argument("--int8", help="INT8 OpenVINO IR (default: rtseg quantize it first)")
@@ -130,7 +130,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--only", nargs="+", choices=list(CONFIGS), help="these configurations")
     parser.add_argument("--child", choices=list(CONFIGS), help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.child:
         child(args.child, args.model, args.source)
         return

@@ -15,6 +15,9 @@ Each configuration runs ``--repeats`` times, round-robin, and the medians and th
 model-only are reported. Example::
 
     .venv/bin/python scripts/bench_pipeline.py --repeats 5
+
+``--engines`` compares the CPU engines instead: onnxruntime, OpenVINO and OpenVINO INT8, model
+only and whole pipelines, each in a fresh process with its peak RSS (``bench_openvino.py``).
 """
 
 from __future__ import annotations
@@ -147,7 +150,17 @@ def main() -> None:
     parser.add_argument("--source", default=str(DEFAULT_SOURCE))
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--engines", action="store_true", help="compare onnxruntime, OpenVINO and INT8 instead"
+    )
     args = parser.parse_args()
+    if args.engines:
+        from bench_openvino import main as compare_engines  # beside this script
+
+        compare_engines(
+            ["--model", args.model, "--source", args.source, "--repeats", str(args.repeats)]
+        )
+        return
 
     seg = Segmenter(args.model, device=args.device)  # the engine's defaults: all cores
     piped, workers = load_segmenter(args.model, live=False, device=args.device)  # as `rtseg run`

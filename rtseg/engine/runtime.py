@@ -126,11 +126,11 @@ def choose_engine(model: Path, request: DeviceRequest) -> EngineChoice:
     no_gpu = missing_gpu_parts(DeviceRequest("cuda"), ort.get_available_providers())
     if openvino_installed():
         return EngineChoice(
-            OPENVINO, f"no usable NVIDIA GPU ({no_gpu}); OpenVINO {openvino_version()} is installed"
+            OPENVINO, f"no usable NVIDIA GPU: {no_gpu}; OpenVINO {openvino_version()} is installed"
         )
     return EngineChoice(
         ONNXRUNTIME,
-        f"no usable NVIDIA GPU ({no_gpu}); OpenVINO is not installed ({INSTALL_OPENVINO})",
+        f"no usable NVIDIA GPU: {no_gpu}; OpenVINO is not installed ({INSTALL_OPENVINO})",
     )
 
 

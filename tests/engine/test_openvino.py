@@ -147,7 +147,7 @@ def test_auto_prefers_gpu_then_openvino(tiny):
         assert choice.engine == ONNXRUNTIME and "NVIDIA GPU is usable" in choice.reason
     else:
         assert choice.engine == OPENVINO
-        assert choice.reason.startswith("no usable NVIDIA GPU (")
+        assert choice.reason.startswith("no usable NVIDIA GPU: ")
         assert f"OpenVINO {ov.get_version().split('-')[0]} is installed" in choice.reason
     seg = Segmenter(tiny)
     assert seg.engine == choice.engine
