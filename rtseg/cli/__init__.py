@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from rtseg.cli.info import info_command
 from rtseg.cli.logs import configure_logging
 from rtseg.cli.parser import build_parser
+from rtseg.cli.quantize import quantize_command
 from rtseg.cli.run import EXIT_FAILURE, plan_from_args, run_command
-from rtseg.cli_quantize import quantize_command
 from rtseg.errors import RtsegError
 from rtseg.pipeline import StageError
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from rtseg.cli_quantize import add_parser as add_quantize_parser
+from rtseg.cli.quantize import add_parser as add_quantize_parser
 from rtseg.engine.providers import parse_device
 from rtseg.engine.runtime import PRECISIONS
 from rtseg.errors import RtsegError

@@ -9,7 +9,7 @@ import openvino as ov
 import pytest
 
 from rtseg import RtsegError, Segmenter
-from rtseg.cli_quantize import check_floor
+from rtseg.cli.quantize import check_floor
 from rtseg.engine.agreement import Agreement
 from rtseg.engine.quantize import head_decode_ops
 from tests.engine.conftest import CALIBRATION_FRAMES, QuantizeRun, quantize

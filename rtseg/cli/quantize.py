@@ -61,7 +61,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--force", action="store_true", help="write the model even below the floor"
     )
     quantize.add_argument("-v", "--verbose", action="store_true", help="debug logs, tracebacks")
-    quantize.set_defaults(handler=quantize_command)
 
 
 def sample_frames(
