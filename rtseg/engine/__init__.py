@@ -1,4 +1,5 @@
-"""Segmentation engine: ONNX YOLO-seg exports → ``supervision.Detections`` with masks."""
+"""Segmentation engine: YOLO-seg exports (ONNX, OpenVINO IR) → ``supervision.Detections`` with
+masks, on onnxruntime or OpenVINO."""
 
 from rtseg.engine.segmenter import Segmenter
 
