@@ -9,6 +9,7 @@ import numpy as np
 import supervision as sv
 
 from rtseg.engine.decode import Candidates, DecodeOptions, decode_anchors, decode_end2end
+from rtseg.engine.engines import open_runtime
 from rtseg.engine.letterbox import (
     Letterbox,
     apply_letterbox,
@@ -18,7 +19,7 @@ from rtseg.engine.letterbox import (
 )
 from rtseg.engine.masks import instance_masks
 from rtseg.engine.providers import parse_device
-from rtseg.engine.runtime import Runtime, RuntimeOptions, open_runtime
+from rtseg.engine.runtime import Runtime, RuntimeOptions
 from rtseg.engine.spec import ANCHORS, inspect_model
 from rtseg.errors import RtsegError
 

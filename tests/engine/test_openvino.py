@@ -14,14 +14,9 @@ import pytest
 import yaml
 
 from rtseg import RtsegError, Segmenter
+from rtseg.engine.engines import choose_engine, gpu_usable
 from rtseg.engine.providers import DeviceRequest, parse_device
-from rtseg.engine.runtime import (
-    INSTALL_OPENVINO,
-    ONNXRUNTIME,
-    OPENVINO,
-    choose_engine,
-    gpu_usable,
-)
+from rtseg.engine.runtime import INSTALL_OPENVINO, ONNXRUNTIME, OPENVINO
 from tests.engine.test_segmenter import LEFT_HALF, ONES, frame, rectangle
 from tests.engine.tiny_models import anchor_head, end2end_head, seg_model
 
