@@ -77,6 +77,7 @@ def segment(
 def run_options(
     *,
     device: str = "auto",
+    precision: str = "auto",
     conf: float = 0.25,
     iou: float = 0.7,
     classes: Sequence[int] | None = None,
@@ -111,6 +112,7 @@ def _start(
     model_plan = ModelPlan(
         path=None if model is None else os.fspath(model),
         device=given.pop("device"),
+        precision=given.pop("precision"),
         conf=given.pop("conf"),
         iou=given.pop("iou"),
         classes=None if given["classes"] is None else tuple(given["classes"]),
