@@ -99,14 +99,18 @@ def child(config: str, model: str, source: str) -> None:
     print(json.dumps({"fps": fps, "peak_mb": peak_mb}))
 
 
-def measure(config: str, models: dict[str, str], source: str) -> dict[str, float]:
+def measure(config: str, models: dict[str, str], source: str) -> dict[str, float] | None:
+    """One run of ``config`` in a fresh process; None (its error shown) when it failed."""
     kind = CONFIGS[config][0]
     done = subprocess.run(
         [sys.executable, __file__, "--child", config, "--model", models[kind], "--source", source],
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
+    if done.returncode != 0:
+        print(f"{config} failed: {done.stderr.strip()[-500:]}", file=sys.stderr)
+        return None
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -142,9 +146,11 @@ def main(argv: list[str] | None = None) -> None:
         runs: dict[str, list[dict[str, float]]] = {name: [] for name in configs}
         for round_number in range(args.repeats):
             for name in configs:
-                runs[name].append(measure(name, models, args.source))
+                if (measured := measure(name, models, args.source)) is not None:
+                    runs[name].append(measured)
             print(f"round {round_number + 1}/{args.repeats} done", file=sys.stderr)
 
+    runs = {name: values for name, values in runs.items() if values}
     base = statistics.median(run["fps"] for run in runs[BASELINE])
     print(f"{Path(args.model).name} and its INT8 model, {args.source}, {args.repeats} rounds")
     print(f"{'configuration':<32} {'median fps':>10} {'ratio':>6} {'peak RSS MB':>11}   runs")

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
+import numpy as np
 import openvino as ov
 import pytest
 
 from rtseg import RtsegError, Segmenter
-from rtseg.cli.quantize import check_floor
+from rtseg.cli.quantize import check_floor, sample_frames
 from rtseg.engine.agreement import Agreement
 from rtseg.engine.quantize import head_decode_ops
 from tests.engine.conftest import CALIBRATION_FRAMES, QuantizeRun, quantize
 from tests.engine.test_openvino_parity import Floors, assert_agrees
+from tests.engine.tiny_models import anchor_head, seg_model
 
 # Agreement of the INT8 model with onnxruntime fp32 on every shared still and clip frame
 # (matched at box IoU >= 0.5, same class). Measured on an AVX2 CPU over calibrations of 24-100
@@ -115,3 +118,20 @@ def test_bad_quantize_arguments(tmp_path: Path, output: str, extra: list[str], m
     assert len(lines) == 1 and lines[0].startswith("rtseg: error: "), done.stderr
     assert message in lines[0]
     assert not (tmp_path / output).exists()
+
+
+def test_calibration_frames_spread_over_every_source(tmp_path: Path):
+    head = anchor_head([(100, 100, 40, 40)], [{0: 0.9}], [(1.0, 0.0)], num_classes=3)
+    segmenter = Segmenter(seg_model(tmp_path / "m.onnx", head), device="cpu")
+    folders = []
+    for name, count in (("a", 10), ("b", 3)):
+        folder = tmp_path / name
+        folder.mkdir()
+        for index in range(count):  # each image one grey level: its number in its folder
+            cv2.imwrite(str(folder / f"{index:02d}.png"), np.full((64, 96, 3), index, np.uint8))
+        folders.append(str(folder))
+    images, boxes = sample_frames(segmenter, folders, 8)
+    levels = [int(image[160, 160, 0]) for image in images]  # the letterboxed image's middle
+    assert levels == [0, 2, 5, 7, 0, 1, 2]  # 4 spread over a's 10, all 3 of b
+    assert all(box.frame_hw == (64, 96) for box in boxes)
+    assert images[0].shape == (320, 320, 3)
