@@ -25,7 +25,10 @@ import sys
 import tempfile
 import time
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from rtseg.annotate import FrameAnnotator
@@ -56,21 +59,38 @@ CONFIGS = {
 }
 
 
-def model_only(model: str, device: str, source: str) -> float:
-    """Inferences per second on pre-letterboxed frames, with the engine's requests in flight
+@dataclass
+class Timing:
+    """Wall-clock and CPU (user + system, all threads) seconds of a measured stretch."""
+
+    frames: int = 0
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+
+
+@contextmanager
+def timed(timing: Timing) -> Iterator[None]:
+    started, cpu = time.perf_counter(), time.process_time()
+    yield
+    timing.wall_s, timing.cpu_s = time.perf_counter() - started, time.process_time() - cpu
+
+
+def model_only(model: str, device: str, source: str) -> Timing:
+    """Inference on pre-letterboxed frames, with the engine's requests in flight
     (onnxruntime: its default session, one call at a time)."""
     segmenter = Segmenter(model, device=device, throughput=device == "openvino")
     with open_source(source) as frames:
         blobs = [segmenter.preprocess(frame.image)[0] for frame in frames]
+    timing = Timing(frames=len(blobs))
     with ThreadPoolExecutor(segmenter.requests) as pool:
         deque(pool.map(segmenter.infer, blobs[:WARM_UP]), maxlen=0)
-        started = time.perf_counter()
-        deque(pool.map(segmenter.infer, blobs), maxlen=0)  # outputs dropped as they come
-        return len(blobs) / (time.perf_counter() - started)
+        with timed(timing):
+            deque(pool.map(segmenter.infer, blobs), maxlen=0)  # outputs dropped as they come
+    return timing
 
 
-def pipeline(model: str, device: str, source: str, video: bool) -> float:
-    """Frames per second of the whole pipeline as ``rtseg run`` builds it."""
+def pipeline(model: str, device: str, source: str, video: bool) -> Timing:
+    """The whole pipeline as ``rtseg run`` builds it, until its files are closed."""
     segmenter, workers = load_segmenter(model, live=False, device=device)
     frames = open_source(source)
     fps = frames.fps or 30.0
@@ -85,18 +105,26 @@ def pipeline(model: str, device: str, source: str, video: bool) -> float:
         run = Pipeline(
             frames, segmenter, Tracker(frame_rate=fps), [sink], annotator, infer_workers=workers
         )
-        return run.run().fps
+        timing = Timing()
+        with timed(timing):
+            timing.frames = run.run().frames
+        return timing
 
 
 def child(config: str, model: str, source: str) -> None:
-    """Measure one configuration in this (fresh) process; print fps and peak RSS as JSON."""
+    """Measure one configuration in this (fresh) process; print fps, CPU milliseconds per
+    frame and peak RSS as JSON."""
     _, device, what = CONFIGS[config]
     if what == "model":
-        fps = model_only(model, device, source)
+        timing = model_only(model, device, source)
     else:
-        fps = pipeline(model, device, source, video=what == "video")
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"fps": fps, "peak_mb": peak_mb}))
+        timing = pipeline(model, device, source, video=what == "video")
+    measured = {
+        "fps": timing.frames / timing.wall_s,
+        "cpu_ms": 1000 * timing.cpu_s / timing.frames,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    print(json.dumps(measured))
 
 
 def measure(config: str, models: dict[str, str], source: str) -> dict[str, float] | None:
@@ -143,22 +171,43 @@ def main(argv: list[str] | None = None) -> None:
         int8 = args.int8 or make_int8(args.model, args.source, Path(folder))
         models = {"float": args.model, "int8": int8}
         configs = [BASELINE, *(name for name in args.only or CONFIGS if name != BASELINE)]
-        runs: dict[str, list[dict[str, float]]] = {name: [] for name in configs}
+        runs: dict[str, list[dict[str, float] | None]] = {name: [] for name in configs}
         for round_number in range(args.repeats):
-            for name in configs:
-                if (measured := measure(name, models, args.source)) is not None:
-                    runs[name].append(measured)
+            for name in configs:  # None where a run failed, so rounds stay aligned
+                runs[name].append(measure(name, models, args.source))
             print(f"round {round_number + 1}/{args.repeats} done", file=sys.stderr)
+    report(Path(args.model).name, args.source, runs)
 
-    runs = {name: values for name, values in runs.items() if values}
-    base = statistics.median(run["fps"] for run in runs[BASELINE])
-    print(f"{Path(args.model).name} and its INT8 model, {args.source}, {args.repeats} rounds")
-    print(f"{'configuration':<32} {'median fps':>10} {'ratio':>6} {'peak RSS MB':>11}   runs")
-    for name, values in runs.items():
-        fps = statistics.median(run["fps"] for run in values)
-        peak = statistics.median(run["peak_mb"] for run in values)
-        shown = " ".join(f"{run['fps']:.1f}" for run in values)
-        print(f"{name:<32} {fps:>10.1f} {fps / base:>6.2f} {peak:>11.0f}   {shown}")
+
+def report(model: str, source: str, runs: dict[str, list[dict[str, float] | None]]) -> None:
+    """The table: medians, ratios to the baseline, CPU time per frame, peak RSS."""
+    base = statistics.median(run["fps"] for run in runs[BASELINE] if run)
+    print(f"{model} and its INT8 model, {source}, {len(runs[BASELINE])} rounds")
+    print(
+        f"{'configuration':<32} {'median fps':>10} {'ratio':>6} {'paired':>6}"
+        f" {'CPU ms/frame':>12} {'peak RSS MB':>11}   runs"
+    )
+    for name, rounds in runs.items():
+        done = [run for run in rounds if run]
+        if not done:
+            continue
+        fps = statistics.median(run["fps"] for run in done)
+        paired = statistics.median(
+            run["fps"] / base_run["fps"]
+            for run, base_run in zip(rounds, runs[BASELINE], strict=True)
+            if run and base_run
+        )
+        cpu_ms = statistics.median(run["cpu_ms"] for run in done)
+        peak = statistics.median(run["peak_mb"] for run in done)
+        shown = " ".join(f"{run['fps']:.1f}" if run else "failed" for run in rounds)
+        print(
+            f"{name:<32} {fps:>10.1f} {fps / base:>6.2f} {paired:>6.2f} {cpu_ms:>12.1f}"
+            f" {peak:>11.0f}   {shown}"
+        )
+    print(
+        "ratio: median fps / the baseline's median fps; paired: median over rounds of fps / the"
+        " same round's baseline fps; CPU ms/frame: user + system time of all threads"
+    )
 
 
 if __name__ == "__main__":
