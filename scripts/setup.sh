@@ -12,9 +12,9 @@ ldconfig -p | grep -q 'libGL.so.1 ' || debian_packages+=(libgl1)
 ldconfig -p | grep -q 'libglib-2.0.so.0 ' || debian_packages+=(libglib2.0-0)
 if [ "${1:-}" = test ]; then
   # The live-view test drives a real browser; the RTSP tests run GStreamer's RTSP server
-  # (under Debian's python3) and publish with ffmpeg (also what --rtsp-out needs at run time);
-  # the preview-window tests run a real X server (Xvfb), find windows and press keys in them
-  # (x11-utils, xdotool) and grab the screen (ffmpeg).
+  # (under Debian's python3); the damaged-input tests build their files and count frames with
+  # ffmpeg/ffprobe; the preview-window tests run a real X server (Xvfb), find windows and press
+  # keys in them (x11-utils, xdotool) and grab the screen (ffmpeg).
   for package in chromium ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 \
       gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
       gstreamer1.0-plugins-ugly gstreamer1.0-libav xvfb x11-utils xdotool; do
