@@ -34,6 +34,7 @@ METADATA_SECTION = "framework"  # where OpenVINO keeps an ONNX file's metadata_p
 METADATA_YAML = "metadata.yaml"  # Ultralytics' OpenVINO export folders
 NUMPY_DTYPES = {"f32": np.float32, "f16": np.float16}
 VIRTUAL_TARGETS = ("AUTO", "MULTI", "HETERO", "BATCH")  # OpenVINO devices made of others
+OPENVINO_ERROR_PLACES = ("Exception from", "Check '", "FrontEnd API failed")
 
 
 def import_openvino() -> ModuleType:
@@ -82,9 +83,26 @@ def write_metadata(model: Any, metadata: dict[str, str]) -> None:
         model.set_rt_info(value, [METADATA_SECTION, key])
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+def _reason(error: BaseException) -> str:
+    """The line of an OpenVINO error that says what is wrong (not where in its sources)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    said = [line for line in lines if not line.startswith(OPENVINO_ERROR_PLACES)]
+    return (said or lines or [type(error).__name__])[-1]
+
+
+def read_model(ov: ModuleType, path: Path) -> Any:
+    """``path`` as an ``openvino.Model``, read by the frontend its suffix names (IR for .xml,
+    else ONNX): trying every frontend in turn makes TensorFlow's parser print its own errors
+    for a file that is neither."""
+    frontend = ov.frontend.FrontEndManager().load_by_framework(
+        "ir" if path.suffix.lower() == ".xml" else "onnx"
+    )
+    try:
+        return frontend.convert(frontend.load(str(path)))
+    except Exception as error:  # OpenVINO raises RuntimeError subclasses of its own
+        raise RtsegError(
+            f"cannot load {path} as an ONNX or OpenVINO IR model: {_reason(error)}"
+        ) from error
 
 
 def _model_input(port: Any) -> ModelInput:
@@ -107,12 +125,7 @@ class OpenVinoRuntime:
         ov = import_openvino()
         core = ov.Core()
         path = model_file(model)
-        try:
-            source = core.read_model(str(path))
-        except Exception as error:  # OpenVINO raises RuntimeError subclasses of its own
-            raise RtsegError(
-                f"cannot load {path} as an ONNX or OpenVINO IR model: {_first_line(error)}"
-            ) from error
+        source = read_model(ov, path)
         self.metadata = read_metadata(source, path)
         self.inputs = [_model_input(port) for port in source.inputs]
         self.target = self._usable_target(core, target)
@@ -126,7 +139,7 @@ class OpenVinoRuntime:
             self.compiled = core.compile_model(source, self.target, config)
         except Exception as error:
             raise RtsegError(
-                f"OpenVINO cannot compile {path} for {self.target}: {_first_line(error)}"
+                f"OpenVINO cannot compile {path} for {self.target}: {_reason(error)}"
             ) from error
         self.precision = self._property("INFERENCE_PRECISION_HINT")
         if options.precision not in ("auto", self.precision):

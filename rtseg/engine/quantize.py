@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from rtseg.engine.agreement import Agreement, compare_frame, pool
 from rtseg.engine.letterbox import Letterbox
-from rtseg.engine.ov_runtime import import_openvino, model_file, write_metadata
+from rtseg.engine.ov_runtime import import_openvino, model_file, read_model, write_metadata
 from rtseg.errors import RtsegError
 
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ def quantize_int8(segmenter: Segmenter, images: Sequence[np.ndarray], progress: 
         raise RtsegError("no calibration frames")
     ov = import_openvino()
     nncf = import_nncf()
-    model = ov.Core().read_model(str(model_file(segmenter.model_path)))
+    model = read_model(ov, model_file(segmenter.model_path))
     keep_float = head_decode_ops(model, segmenter.spec.head_output)
     frames = CalibrationFrames(segmenter, images, progress)
     # NNCF draws its own progress with rich on stdout; ours is the one on stderr.

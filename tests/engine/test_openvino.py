@@ -207,12 +207,22 @@ def test_folder_with_no_or_several_models_refused(tmp_path, tiny):
         Segmenter(empty, device="openvino")
 
 
-def test_corrupt_ir_is_one_line(tmp_path):
-    xml = tmp_path / "broken.xml"
-    xml.write_text("<net>not really</net>")
-    with pytest.raises(RtsegError, match=r"cannot load .* as an ONNX or OpenVINO IR model") as err:
-        Segmenter(xml, device="openvino")
-    assert "\n" not in str(err.value)
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("garbage.xml", b"garbage", "as an ONNX or OpenVINO IR model: No document element found"),
+        ("empty.xml", b"<net>no layers</net>", "takes inputs []; expected one NCHW image"),
+        ("noise.onnx", bytes(range(256)) * 4, "as an ONNX or OpenVINO IR model: Model can't be"),
+    ],
+)
+def test_broken_models_are_one_quiet_line(tmp_path, capfd, name, content, message):
+    """One line saying what is wrong, and no other frontend's parser errors on stderr."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(RtsegError) as err:
+        Segmenter(path, device="openvino")
+    assert message in str(err.value) and "\n" not in str(err.value)
+    assert capfd.readouterr().err == ""
 
 
 BLOCK_OPENVINO = "import sys; sys.modules['openvino'] = None; from rtseg.cli import main; "
