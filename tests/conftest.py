@@ -35,3 +35,10 @@ def int8_model() -> Path:
 @pytest.fixture
 def highway_clip() -> Path:
     return require_shared(HIGHWAY_CLIP)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that send SIGINT to the test process itself run first. After OpenVINO has run in
+    this process, a self-sent SIGINT crashes it (SIGSEGV; OpenVINO 2026.4, seen only inside
+    pytest, not in `rtseg run`): a known problem being investigated, not hidden by a skip."""
+    items.sort(key=lambda item: "sigint_raises" not in getattr(item, "fixturenames", ()))
