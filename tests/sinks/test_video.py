@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 import supervision as sv
+from av.video.frame import PictureType
 
 from rtseg.errors import RtsegError
 from rtseg.sinks import VideoSink
@@ -71,6 +72,16 @@ def test_h264_mp4_with_every_frame_at_source_fps(highway_clip, tmp_path):
     assert error < 6
     data = path.read_bytes()
     assert data.index(b"moov") < data.index(b"mdat")  # +faststart: playable while downloading
+
+
+def test_no_b_frames_so_the_encoder_holds_no_frames_back(highway_clip, tmp_path):
+    path = tmp_path / "out.mp4"
+    write_all(VideoSink(path, fps=25.0), clip_frames(highway_clip, 12))
+    with av.open(str(path)) as container:
+        kinds = [PictureType(frame.pict_type) for frame in container.decode(video=0)]
+    assert len(kinds) == 12
+    assert kinds[0] == PictureType.I
+    assert set(kinds) <= {PictureType.I, PictureType.P}
 
 
 def test_closed_early_is_still_playable(highway_clip, tmp_path):
