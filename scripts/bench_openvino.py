@@ -9,7 +9,9 @@ FPS measured in the same run are printed.
 * results only: the whole pipeline (``rtseg run --jsonl``), tracked results to JSON Lines;
 * annotate to file: the whole pipeline (``rtseg run --output``), annotated H.264 MP4.
 
-The INT8 model is ``--int8`` or made first with ``rtseg quantize`` on the clip. Example::
+The INT8 model is ``--int8`` or made first with ``rtseg quantize`` on the clip.
+``--interleaved`` measures inference alone instead, all engines in one process taking turns
+every few frames, so that a busy machine's load falls on each of them alike. Example::
 
     .venv/bin/python scripts/bench_openvino.py --repeats 5
 """
@@ -44,6 +46,7 @@ DEFAULT_MODEL = SHARED / "models" / "yolov8n-seg-fp32-320.onnx"
 DEFAULT_SOURCE = SHARED / "media" / "highway-dashcam-960x540.mp4"
 BASELINE = "onnxruntime model-only"
 WARM_UP = 10
+CHUNK = 20  # frames each engine runs per turn when interleaved
 CALIBRATION_FRAMES = 50
 # name: (model: "float" or "int8", device, what)
 CONFIGS = {
@@ -142,6 +145,50 @@ def measure(config: str, models: dict[str, str], source: str) -> dict[str, float
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def interleaved_inference(models: dict[str, str], source: str, repeats: int) -> None:
+    """Inference alone, every engine in this one process, taking turns every ``CHUNK`` frames
+    so that all of them meet the same load: a fairer ratio on a busy machine."""
+    engines = {
+        "onnxruntime, one session on all cores": load_engine(models["float"], "cpu", None),
+        "onnxruntime as rtseg runs it": load_engine(models["float"], "cpu", False),
+        "OpenVINO, auto precision": load_engine(models["float"], "openvino", False),
+        "OpenVINO INT8": load_engine(models["int8"], "openvino", False),
+    }
+    segmenter = next(iter(engines.values()))[0]
+    with open_source(source) as frames:
+        blobs = [segmenter.preprocess(frame.image)[0] for frame in frames]
+    seconds = {name: [0.0] * repeats for name in engines}
+    for round_number in range(repeats):
+        for turn, start in enumerate(range(0, len(blobs), CHUNK)):
+            names = list(engines)
+            for name in names[turn % len(names) :] + names[: turn % len(names)]:
+                infer, pool = engines[name][0].infer, engines[name][1]
+                started = time.perf_counter()
+                deque(pool.map(infer, blobs[start : start + CHUNK]), maxlen=0)
+                seconds[name][round_number] += time.perf_counter() - started
+    base = seconds[next(iter(engines))]
+    print(f"inference only, interleaved every {CHUNK} frames in one process, {repeats} rounds")
+    print(f"{'engine':<40} {'median fps':>10} {'paired ratio':>12}")
+    for name, spent in seconds.items():
+        fps = statistics.median(len(blobs) / value for value in spent)
+        paired = statistics.median(b / value for b, value in zip(base, spent, strict=True))
+        print(f"{name:<40} {fps:>10.1f} {paired:>12.2f}")
+    for _, pool in engines.values():
+        pool.shutdown()
+
+
+def load_engine(
+    model: str, device: str, recorded: bool | None
+) -> tuple[Segmenter, ThreadPoolExecutor]:
+    """A segmenter and a pool of as many threads as it wants calls in flight: the engine's own
+    defaults (``recorded`` None), or as ``rtseg run`` plans it for recorded input."""
+    if recorded is None:
+        segmenter, workers = Segmenter(model, device=device), 1
+    else:
+        segmenter, workers = load_segmenter(model, live=not recorded, device=device)
+    return segmenter, ThreadPoolExecutor(workers)
+
+
 def make_int8(model: str, source: str, folder: Path) -> str:
     output = folder / "int8.xml"
     subprocess.run(
@@ -161,6 +208,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--source", default=str(DEFAULT_SOURCE))
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--only", nargs="+", choices=list(CONFIGS), help="these configurations")
+    parser.add_argument(
+        "--interleaved", action="store_true", help="only inference, engines taking turns"
+    )
     parser.add_argument("--child", choices=list(CONFIGS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -170,6 +220,9 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as folder:
         int8 = args.int8 or make_int8(args.model, args.source, Path(folder))
         models = {"float": args.model, "int8": int8}
+        if args.interleaved:
+            interleaved_inference(models, args.source, args.repeats)
+            return
         configs = [BASELINE, *(name for name in args.only or CONFIGS if name != BASELINE)]
         runs: dict[str, list[dict[str, float] | None]] = {name: [] for name in configs}
         for round_number in range(args.repeats):
