@@ -10,28 +10,22 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from rtseg.errors import RtsegError
+from rtseg.pipeline.stream_spec import StreamSpec
 from rtseg.pipeline.streams import StreamConfig
 
 DEFAULT_FPS = 30.0  # live sources that do not report a frame rate
 
 
 @dataclass(frozen=True)
-class StreamPlan:
-    """One input and everything that is its own; outputs are final paths and URLs.
+class StreamPlan(StreamSpec):
+    """One input (a :class:`~rtseg.pipeline.stream_spec.StreamSpec`) and everything else that
+    is its own; outputs are final paths and URLs.
 
     ``conf``/``classes`` narrow the shared model's detections for this stream only (None: the
     model's own). ``jsonl`` is this stream's own file; a stream without one writes to the run's
     shared file, when there is one. ``transport`` is RTSP's for the source and ``rtsp_out``.
     """
 
-    name: str
-    source: str | int
-    vid_stride: int = 1
-    loop: bool = False
-    realtime: bool = False
-    transport: str | None = None
-    conf: float | None = None
-    classes: tuple[int, ...] | None = None
     output: str | None = None
     jsonl: str | None = None
     mot: str | None = None

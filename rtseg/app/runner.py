@@ -24,7 +24,7 @@ from rtseg.models import resolve_model
 from rtseg.pipeline import MultiPipeline, Pipeline, Stream, stop_on_signals
 from rtseg.pipeline.plan import load_segmenter
 from rtseg.serve import LiveViewSink
-from rtseg.sources import Frame, FrameSource, open_source
+from rtseg.sources import Frame, FrameSource
 from rtseg.tracking import Tracker
 
 if TYPE_CHECKING:
@@ -95,13 +95,7 @@ class Runner:
         return Outcome(summary, caught.exit_code, failed(summary))
 
     def _open(self, stream: StreamPlan, stack: ExitStack) -> FrameSource:
-        source = open_source(
-            stream.source,
-            vid_stride=stream.vid_stride,
-            loop=stream.loop,
-            realtime=stream.realtime,
-            transport=stream.transport,
-        )
+        source = stream.open()
         stack.callback(source.close)
         self.live[stream.name] = source.is_live
         return source

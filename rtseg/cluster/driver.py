@@ -26,10 +26,11 @@ import numpy as np
 
 from rtseg.annotate import FrameAnnotator
 from rtseg.cluster.transfer import FrameResult, unpack
-from rtseg.cluster.worker import ModelSpec, Poll, SourceFacts, StreamGroupWorker, StreamSpec
+from rtseg.cluster.worker import ModelSpec, Poll, SourceFacts, StreamGroupWorker
 from rtseg.errors import RtsegError
 from rtseg.pipeline.multi import MultiSummary
 from rtseg.pipeline.progress import Every
+from rtseg.pipeline.stream_spec import StreamSpec
 from rtseg.sinks import Sink
 
 logger = logging.getLogger(__name__)

@@ -20,26 +20,12 @@ import supervision as sv
 from rtseg.cluster.transfer import FrameResult, pack
 from rtseg.pipeline.multi import MultiPipeline, MultiSummary, Stream
 from rtseg.pipeline.plan import load_segmenter
-from rtseg.sources import Frame, FrameSource, open_source
-from rtseg.sources.resume import ResumedSource
+from rtseg.pipeline.stream_spec import StreamSpec
+from rtseg.sources import Frame, FrameSource
 from rtseg.tracking import Tracker
 
 QUEUE_SIZE = 64  # frames waiting for the driver
 DEFAULT_FPS = 30.0
-
-
-@dataclass(frozen=True)
-class StreamSpec:
-    """One stream as a worker opens it (what ``open_source`` and the filters need)."""
-
-    name: str
-    source: str
-    vid_stride: int = 1
-    loop: bool = False
-    realtime: bool = False
-    transport: str | None = None
-    conf: float | None = None
-    classes: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -106,7 +92,7 @@ class StreamGroupWorker:
         sources: dict[str, FrameSource] = {}
         try:
             for spec in self.streams:
-                sources[spec.name] = self._open(spec, resume.get(spec.name, 0))
+                sources[spec.name] = spec.open(resume.get(spec.name, 0))
             segmenter, workers = load_segmenter(
                 self.model.path,
                 any(source.is_live for source in sources.values()),
@@ -138,17 +124,6 @@ class StreamGroupWorker:
         self._thread = threading.Thread(target=self._run, name="rtseg-worker", daemon=True)
         self._thread.start()
         return {name: SourceFacts(source.fps, source.is_live) for name, source in sources.items()}
-
-    @staticmethod
-    def _open(spec: StreamSpec, start: int) -> FrameSource:
-        source = open_source(
-            spec.source,
-            vid_stride=spec.vid_stride,
-            loop=spec.loop,
-            realtime=spec.realtime,
-            transport=spec.transport,
-        )
-        return source if source.is_live or start == 0 else ResumedSource(source, start)
 
     def _collect(self, stream: str, frame: Frame, detections: sv.Detections) -> None:
         """on_frame of the streams: queue the result for the driver (waits while it is full)."""
