@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
-from types import TracebackType
 
 import numpy as np
 
+from rtseg.closeable import Closeable
 from rtseg.sources.reconnect import Outage
 
 
@@ -27,7 +27,7 @@ class Frame:
     captured_at: float
 
 
-class FrameSource(ABC):
+class FrameSource(Closeable):
     """A blocking stream of frames; :meth:`read` returns None at the end or once closed."""
 
     name: str
@@ -60,14 +60,3 @@ class FrameSource(ABC):
     def __iter__(self) -> Iterator[Frame]:
         while (frame := self.read()) is not None:
             yield frame
-
-    def __enter__(self) -> FrameSource:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

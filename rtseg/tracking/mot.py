@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import TracebackType
 from typing import TextIO
 
 import numpy as np
 import supervision as sv
+
+from rtseg.closeable import Closeable
 
 
 def mot_lines(tracked: sv.Detections, frame: int) -> list[str]:
@@ -28,7 +29,7 @@ def mot_lines(tracked: sv.Detections, frame: int) -> list[str]:
     return lines
 
 
-class MotWriter:
+class MotWriter(Closeable):
     """Append a tracked stream to a MOTChallenge text file, one :meth:`write` per frame."""
 
     def __init__(self, path: str | Path) -> None:
@@ -41,14 +42,3 @@ class MotWriter:
 
     def close(self) -> None:
         self._file.close()
-
-    def __enter__(self) -> MotWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
