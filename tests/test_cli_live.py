@@ -16,7 +16,7 @@ import cv2
 import pytest
 
 from rtseg.sources.reconnect import end_slack
-from tests.rtsp_server import RtspServer, require_gstreamer
+from tests.rtsp_server import FILE_DOWN_S, RESTART_AFTER_S, RtspServer, running_server
 from tests.sources.test_rtsp import car_track_ids
 from tests.test_cli import (
     clean_env,
@@ -29,16 +29,12 @@ from tests.test_cli import (
 )
 
 HANG_GUARD_S = 120.0
-RESTART_AFTER_S = 2.0
-FILE_DOWN_S = 6.0  # how long the server of the finite /file stays down
 CLIP_FRAMES = 221
 
 
 @pytest.fixture
 def server(highway_clip) -> Iterator[RtspServer]:
-    require_gstreamer()
-    with RtspServer(highway_clip) as running:
-        yield running
+    yield from running_server(highway_clip)
 
 
 def wait_for(condition: Callable[[], bool], process: subprocess.Popen, log: Path) -> None:

@@ -24,7 +24,7 @@ from rtseg.errors import RtsegError
 from rtseg.sinks import RtspSink
 from rtseg.sources import Frame, VideoFileSource
 from rtseg.sources.reconnect import ReconnectPolicy
-from tests.rtsp_server import PUBLISH_PASSWORD, PUBLISH_USER, RtspServer, require_gstreamer
+from tests.rtsp_server import PUBLISH_PASSWORD, PUBLISH_USER, RtspServer, running_server
 
 HANG_GUARD_S = 60.0
 NO_DETECTIONS = sv.Detections.empty()
@@ -32,9 +32,7 @@ NO_DETECTIONS = sv.Detections.empty()
 
 @pytest.fixture
 def server() -> Iterator[RtspServer]:
-    require_gstreamer()
-    with RtspServer() as running:
-        yield running
+    yield from running_server()
 
 
 @pytest.fixture

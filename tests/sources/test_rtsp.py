@@ -23,19 +23,15 @@ from rtseg.sinks import JsonlSink
 from rtseg.sources import Frame, FrameSource, open_source
 from rtseg.sources.reconnect import ReconnectPolicy, end_slack
 from rtseg.tracking import Tracker
-from tests.rtsp_server import RtspServer, require_gstreamer
+from tests.rtsp_server import FILE_DOWN_S, RESTART_AFTER_S, RtspServer, running_server
 
 HANG_GUARD_S = 90.0
-RESTART_AFTER_S = 2.0  # how long the server stays down
-FILE_DOWN_S = 6.0  # how long the server of the finite /file stays down
 CLIP_FRAMES = 221
 
 
 @pytest.fixture
 def server(highway_clip) -> Iterator[RtspServer]:
-    require_gstreamer()
-    with RtspServer(highway_clip) as running:
-        yield running
+    yield from running_server(highway_clip)
 
 
 def wait_for(condition, limit_s: float = HANG_GUARD_S) -> None:
