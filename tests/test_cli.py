@@ -22,6 +22,7 @@ from onnx import TensorProto, helper, numpy_helper
 from pycocotools import mask as mask_utils
 
 from rtseg import cli
+from rtseg.cli import commands
 from rtseg.pipeline import StageError
 from tests.conftest import SHARED, require_shared
 
@@ -296,7 +297,7 @@ def test_stage_failure_and_interrupt_exit_codes(monkeypatch, capsys, raised, cod
     def fail(args):
         raise raised
 
-    monkeypatch.setattr(cli, "run_command", fail)
-    monkeypatch.setattr(cli, "configure_logging", lambda verbose: None)
+    monkeypatch.setattr(commands, "run_command", fail)
+    monkeypatch.setattr(commands, "configure_logging", lambda verbose: None)
     assert cli.main(["run"]) == code
     assert capsys.readouterr().err.strip() == line

@@ -1,46 +1,21 @@
 """The ``rtseg`` command: ``run``, ``info`` and ``quantize``.
 
 The command line only parses: :mod:`.parser` holds the flags, :mod:`.run` turns them into a
-:class:`~rtseg.app.RunPlan` for :class:`~rtseg.app.Runner`; every error the user can fix is one
-``rtseg: error:`` line.
+:class:`~rtseg.app.RunPlan` for :class:`~rtseg.app.Runner`, :mod:`.commands` dispatches and
+turns errors into one line. :func:`main` first sets the process up (:mod:`.lean`), so it
+imports nothing heavy at the top.
 """
 
 from __future__ import annotations
 
-import logging
-import sys
 from collections.abc import Sequence
 
-from rtseg.cli.info import info_command
-from rtseg.cli.logs import configure_logging
-from rtseg.cli.parser import build_parser
-from rtseg.cli.quantize import quantize_command
-from rtseg.cli.run import EXIT_FAILURE, plan_from_args, run_command
-from rtseg.errors import RtsegError
-from rtseg.pipeline import StageError
-
-__all__ = ["build_parser", "main", "plan_from_args", "run_command"]
-
-log = logging.getLogger("rtseg")
-
-EXIT_USAGE = 2  # user-fixable problems, as argparse uses for bad flags
-EXIT_INTERRUPTED = 130
+from rtseg.cli.lean import defer_unused_imports
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    configure_logging(args.verbose)
-    commands = {"run": run_command, "info": info_command, "quantize": quantize_command}
-    try:
-        return commands[args.command](args)
-    except RtsegError as error:
-        log.debug("details", exc_info=error)
-        print(f"rtseg: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except StageError as error:
-        log.debug("details", exc_info=error)
-        print(f"rtseg: error: {error}", file=sys.stderr)
-        return EXIT_FAILURE
-    except KeyboardInterrupt:
-        print("rtseg: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    """The ``rtseg`` console script and ``python -m rtseg``."""
+    defer_unused_imports()
+    from rtseg.cli.commands import run_cli  # imports supervision, so after the deferral
+
+    return run_cli(argv)

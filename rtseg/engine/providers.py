@@ -117,9 +117,14 @@ def missing_gpu_parts(request: DeviceRequest, available: list[str]) -> str:
 
 
 def session_options(threads: int | None) -> ort.SessionOptions:
-    """Graph optimisations on, onnxruntime's own log quiet, CPU threads = cores by default."""
+    """Graph optimisations on, onnxruntime's own log quiet, CPU threads = cores by default.
+
+    No memory pattern: with it each run takes one block sized for all its tensors from the
+    arena, and frames inferred side by side each hold such a block; without it two concurrent
+    runs of YOLOv8n-seg use 12 MB less at the same speed (README, *Memory*)."""
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.enable_mem_pattern = False
     options.log_severity_level = QUIET
     options.intra_op_num_threads = threads or os.cpu_count() or 1
     options.inter_op_num_threads = 1

@@ -10,6 +10,7 @@ import supervision as sv
 
 from rtseg.engine.decode import Candidates, DecodeOptions, decode_anchors, decode_end2end
 from rtseg.engine.engines import open_runtime
+from rtseg.engine.heap import release_free_memory
 from rtseg.engine.letterbox import (
     Letterbox,
     apply_letterbox,
@@ -76,6 +77,7 @@ class Segmenter:
             self.model_path, device, parse_device(device), options
         )
         self.spec = inspect_model(self.model_path, self.runtime, names)
+        release_free_memory()  # what loading the model parsed and copied, now freed
 
     @property
     def names(self) -> dict[int, str]:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from rtseg.tracking import Tracker
 
 STAGES = ("capture", "infer", "post", "render")
-QUEUE_SIZE = 4  # recorded sources: frames in flight between two stages
+QUEUE_SIZE = 1  # recorded sources: frames waiting between two stages, per lane (README, *Memory*)
 JOIN_POLL_S = 0.1  # how often the caller's thread updates progress while waiting
 PUMP_POLL_S = 1 / 60  # how often it drives a preview window: a display's refresh rate
 

@@ -12,8 +12,9 @@ import cv2
 import pytest
 
 from rtseg.app.plan import per_stream_url
-from rtseg.cli import build_parser, plan_from_args
-from rtseg.cli import run_command as run_multi
+from rtseg.cli.parser import build_parser
+from rtseg.cli.run import plan_from_args
+from rtseg.cli.run import run_command as run_multi
 from rtseg.errors import RtsegError
 from rtseg.pipeline import StageError
 from rtseg.pipeline.multi import MultiPipeline, Stream
