@@ -5,7 +5,7 @@
 * results only: tracked results to JSON Lines, no video (``rtseg run --jsonl``);
 * decode PyAV: the recorded-video source alone (``VideoFileSource``: PyAV, packet by packet,
   BGR images), against decode cv2: a ``cv2.VideoCapture`` read loop, the reader it replaced;
-  both keep the last ``QUEUE_SIZE`` images alive, as the pipeline's queues do (a loop that drops
+  both keep the last ``IN_FLIGHT`` images alive, as the pipeline's stages do (a loop that drops
   each image at once reuses one warm buffer and flatters whichever reader it times), and each
   run is the median of ``DECODE_PASSES`` passes over the clip (one pass is short and noisy);
 * preview window: results only plus the ``--show`` window, on $DISPLAY or else on an Xvfb
@@ -40,7 +40,6 @@ import numpy as np
 from rtseg.annotate import FrameAnnotator
 from rtseg.engine import Segmenter
 from rtseg.pipeline import Pipeline
-from rtseg.pipeline.pipeline import QUEUE_SIZE
 from rtseg.pipeline.plan import load_segmenter
 from rtseg.sinks import JsonlSink, VideoSink, WindowSink
 from rtseg.sinks.display import display_problem
@@ -51,6 +50,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 DEFAULT_MODEL = SHARED / "models" / "yolov8n-seg-fp32-320.onnx"
 DEFAULT_SOURCE = SHARED / "media" / "highway-dashcam-960x540.mp4"
 DECODE_PASSES = 5
+IN_FLIGHT = 4  # frames a recorded run holds between capture and render (2 lanes, 4 stages)
 
 
 def letterboxed_blobs(seg: Segmenter, source: str) -> list[np.ndarray]:
@@ -91,7 +91,7 @@ def median_of(passes: int, measure: Callable[[str], float], source: str) -> floa
 
 def decode_pyav(source: str) -> float:
     """Frames per second of rtseg's recorded-video source, every frame as a BGR image."""
-    in_flight: deque[np.ndarray] = deque(maxlen=QUEUE_SIZE)
+    in_flight: deque[np.ndarray] = deque(maxlen=IN_FLIGHT)
     count = 0
     started = time.perf_counter()
     with VideoFileSource(Path(source)) as frames:
@@ -103,7 +103,7 @@ def decode_pyav(source: str) -> float:
 
 def decode_cv2(source: str) -> float:
     """Frames per second of a ``cv2.VideoCapture`` read loop (the reader before PyAV)."""
-    in_flight: deque[np.ndarray] = deque(maxlen=QUEUE_SIZE)
+    in_flight: deque[np.ndarray] = deque(maxlen=IN_FLIGHT)
     count = 0
     started = time.perf_counter()
     capture = cv2.VideoCapture(source)

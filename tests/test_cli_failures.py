@@ -91,5 +91,7 @@ def test_a_full_disk_for_the_video_ends_in_one_line_and_keeps_the_other_outputs(
     ], done.stderr
     assert "Traceback" not in done.stderr
     frames = jsonl_frames(jsonl)
-    assert len(frames) > 10 and frames == list(range(len(frames)))
+    # Reading stops at the failure; the frames already read (as many as the queues hold:
+    # 8 with one waiting per queue, 13 with four) are all written, in order.
+    assert len(frames) >= 5 and frames == list(range(len(frames)))
     assert mot_frames(mot) <= set(frames)
