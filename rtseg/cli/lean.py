@@ -1,13 +1,14 @@
 """A lighter ``rtseg`` process: what supervision imports but a run never calls waits until called.
 
 Importing supervision imports ``scipy.interpolate`` (spline-smoothed traces) and
-``scipy.spatial`` (a KD-tree for splitting datasets), and with them some 350 SciPy modules, and
-``requests`` (downloading assets), and with it urllib3, ssl and http: together about 55 MB of
-the command's peak memory (README, *Memory*). In the ``rtseg`` command's own process, where no
+``scipy.spatial`` (a KD-tree for splitting datasets), and with them some 350 SciPy modules;
+``requests`` (downloading assets) and with it urllib3 and http; ``tqdm.auto`` (dataset progress
+bars) and with it asyncio; defusedxml (Pascal VOC datasets): together about 50 MB of the
+command's peak memory (README, *Memory*). In the ``rtseg`` command's own process, where no
 user code runs, those modules start as stand-ins:
 
-* supervision takes names from the SciPy modules (``from scipy.interpolate import splev``), so
-  each name it takes is a callable that imports the real module on its first call;
+* supervision takes names from most of them (``from scipy.interpolate import splev``), so each
+  name it takes is a callable that imports the real module on its first call;
 * it uses ``requests`` only inside functions, so the first attribute looked up on it imports
   the real module and returns the real attribute.
 
@@ -21,7 +22,13 @@ import sys
 import types
 from typing import Any
 
-DEFERRED_NAMES = ("scipy.interpolate", "scipy.spatial")
+DEFERRED_NAMES = (
+    "scipy.interpolate",
+    "scipy.spatial",
+    "tqdm.auto",
+    "defusedxml.ElementTree",
+    "defusedxml.minidom",
+)
 LAZY_MODULES = ("requests",)
 
 

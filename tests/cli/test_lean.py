@@ -10,7 +10,7 @@ import sys
 
 from tests.conftest import SHARED, require_shared
 
-HEAVY = ["scipy.linalg", "scipy.sparse", "scipy.interpolate._bsplines", "urllib3"]
+HEAVY = ["scipy.linalg", "scipy.sparse", "scipy.interpolate._bsplines", "urllib3", "asyncio"]
 
 RUN_THROUGH_THE_COMMAND = """
 import json, sys
@@ -55,6 +55,21 @@ print(json.dumps({"before": before, "after": "urllib3" in sys.modules,
                   "exception": issubclass(error, Exception)}))
 """
 
+CALL_DEFERRED_TQDM_AND_XML = """
+import io, json, sys
+from rtseg.cli.lean import defer_unused_imports
+defer_unused_imports()
+import supervision.dataset.formats.pascal_voc as voc
+import supervision.utils.video as video_utils
+before = [name for name in ("asyncio", "xml.dom.minidom") if name in sys.modules]
+document = voc.parseString("<annotation><size>1</size></annotation>")
+with video_utils.tqdm(total=2, file=io.StringIO()) as bar:
+    bar.update(2)
+import tqdm.auto
+print(json.dumps({"before": before, "xml": document.documentElement.tagName,
+                  "tqdm": isinstance(bar, tqdm.auto.tqdm) and bar.n == 2}))
+"""
+
 TOO_LATE = """
 import json, sys
 import supervision
@@ -94,6 +109,11 @@ def test_deferred_scipy_names_give_scipys_results_when_called():
 def test_requests_loads_on_first_attribute_and_is_the_real_module():
     found = python(USE_LAZY_REQUESTS)
     assert found == {"before": False, "after": True, "real": True, "exception": True}
+
+
+def test_deferred_progress_bars_and_xml_parsing_still_work():
+    found = python(CALL_DEFERRED_TQDM_AND_XML)
+    assert found == {"before": [], "xml": "annotation", "tqdm": True}
 
 
 def test_nothing_is_deferred_once_supervision_is_imported():
