@@ -13,6 +13,9 @@ user code runs, those modules start as stand-ins:
   the real module and returns the real attribute.
 
 Library users are untouched: only :func:`rtseg.cli.main` calls :func:`defer_unused_imports`.
+A stand-in is no package: importing a submodule under it (``scipy.spatial.distance``) fails
+until the real module is loaded; nothing the command runs does (NNCF, OpenVINO and Ray import
+none of these modules).
 """
 
 from __future__ import annotations
