@@ -1,4 +1,5 @@
-"""Engine fixtures: one INT8 model made by ``rtseg quantize`` for every test that needs one."""
+"""Engine fixtures, each made once for every test that needs it: the INT8 model made by
+``rtseg quantize``, and the float model's detections on every shared still and clip frame."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FP32_MODEL, HIGHWAY_CLIP, require_shared
+from tests.engine.test_parity import StoredRun, store_run
 
 CALIBRATION_FRAMES = 24  # few, to keep CI quick; as many again are held out
 # Below the default 0.95: on an AVX2 CPU without VNNI this clip's INT8 calibrations measured
@@ -59,3 +61,11 @@ def int8_ir(tmp_path_factory: pytest.TempPathFactory) -> QuantizeRun:
     done = quantize(output, "--frames", CALIBRATION_FRAMES, "--floor", FLOOR)
     assert done.returncode == 0, done.stderr
     return QuantizeRun(output, done.stdout, done.stderr)
+
+
+@pytest.fixture(scope="session")
+def fp32_on_cpu() -> StoredRun:
+    """The shared float model on onnxruntime (CPU) over every shared still and clip frame: held
+    to the Ultralytics goldens, and the reference the OpenVINO bf16 and INT8 models must agree
+    with. One run of the model serves all of them."""
+    return store_run(require_shared(FP32_MODEL), require_shared(HIGHWAY_CLIP), device="cpu")

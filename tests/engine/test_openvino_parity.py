@@ -13,7 +13,13 @@ import yaml
 from rtseg import Segmenter
 from rtseg.engine.agreement import compare_frame, pool
 from tests.engine.test_openvino import cpu_has_bf16
-from tests.engine.test_parity import GOLDEN_DIR, assert_parity, iter_frames, load_golden
+from tests.engine.test_parity import (
+    GOLDEN_DIR,
+    StoredRun,
+    assert_parity,
+    iter_frames,
+    load_golden,
+)
 
 
 @dataclass(frozen=True)
@@ -39,12 +45,11 @@ def test_openvino_f32_parity_with_ultralytics(fp32_model: Path, highway_clip: Pa
     assert_parity(fp32_model, highway_clip, device="openvino", precision="f32")
 
 
-def assert_agrees(candidate: Segmenter, fp32_model: Path, clip: Path, floors: Floors) -> None:
-    """Agreement with onnxruntime fp32 on every shared still and clip frame, at the floors."""
-    header = load_golden(GOLDEN_DIR / f"{fp32_model.stem}.json.gz")["header"]
-    reference = Segmenter(fp32_model, device="cpu")
+def assert_agrees(candidate: Segmenter, reference: StoredRun, floors: Floors) -> None:
+    """Agreement with onnxruntime fp32 (``reference``, its detections on every shared still and
+    clip frame) on those frames, at the floors."""
     measured = pool(
-        compare_frame(reference(frame), candidate(frame)) for _, frame in iter_frames(header, clip)
+        compare_frame(result.restore(), candidate(frame)) for result, frame in reference.frames()
     )
     print(measured.format())
     assert measured.recall >= floors.recall, measured.format()
@@ -53,10 +58,10 @@ def assert_agrees(candidate: Segmenter, fp32_model: Path, clip: Path, floors: Fl
     assert measured.low_mask_iou >= floors.low_mask_iou, measured.format()
 
 
-def test_openvino_bf16_agrees_with_onnxruntime(fp32_model: Path, highway_clip: Path) -> None:
+def test_openvino_bf16_agrees_with_onnxruntime(fp32_model: Path, fp32_on_cpu: StoredRun) -> None:
     bf16 = Segmenter(fp32_model, device="openvino", precision="bf16")
     assert bf16.info()["precision"] == ("bf16" if cpu_has_bf16() else "f32")
-    assert_agrees(bf16, fp32_model, highway_clip, BF16_FLOORS)
+    assert_agrees(bf16, fp32_on_cpu, BF16_FLOORS)
 
 
 def ultralytics_export(onnx_model: Path, folder: Path, names: dict[int, str]) -> Path:

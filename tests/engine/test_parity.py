@@ -6,14 +6,18 @@ never imported here. Acceptance bar per model, pooled over every ../shared still
 of the highway clip: detections matched one-to-one (same class, box IoU >= 0.9, optimal
 assignment) for >= 95% of Ultralytics' detections and >= 95% of ours, and a median mask IoU of
 matched pairs >= 0.95.
+
+The float model's onnxruntime run is made once per session (``fp32_on_cpu``, conftest.py) and
+kept (:class:`StoredRun`): the OpenVINO agreement tests hold other models to it as well.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +25,6 @@ from typing import Any
 import cv2
 import lap
 import numpy as np
-import pytest
 import supervision as sv
 from pycocotools import mask as mask_utils
 
@@ -172,16 +175,80 @@ def summarize(model: str, scores: list[SourceScore]) -> tuple[float, float, floa
     return golden_frac, ours_frac, median, "\n".join(lines)
 
 
-def assert_parity(model_path: Path, clip: Path, **engine: Any) -> None:
-    """Every shared still and clip frame matches Ultralytics' golden detections and masks when
-    ``model_path`` runs on the engine that ``engine`` (Segmenter keywords) selects."""
-    golden = load_golden(GOLDEN_DIR / f"{model_path.stem}.json.gz")
+@dataclass(frozen=True)
+class StoredResult:
+    """One still or clip frame's detections, kept for reuse: the masks packed to bits (as
+    booleans a whole run's take ~0.4 GB, packed ~50 MB), everything else as it came."""
+
+    name: str
+    digest: str
+    detections: sv.Detections  # without its masks
+    mask_shape: tuple[int, ...] | None
+    packed_masks: np.ndarray | None
+
+    @classmethod
+    def of(cls, name: str, frame: np.ndarray, detections: sv.Detections) -> StoredResult:
+        mask = detections.mask
+        return cls(
+            name,
+            frame_digest(frame),
+            dataclasses.replace(detections, mask=None),
+            None if mask is None else mask.shape,
+            None if mask is None else np.packbits(mask, axis=None),
+        )
+
+    def restore(self) -> sv.Detections:
+        """The detections exactly as the model gave them, masks included."""
+        if self.mask_shape is None:
+            return self.detections
+        count = int(np.prod(self.mask_shape))
+        mask = np.unpackbits(self.packed_masks, count=count).reshape(self.mask_shape).view(bool)
+        return dataclasses.replace(self.detections, mask=mask)
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """One model's detections on every shared still and clip frame, in the goldens' order."""
+
+    model: Path
+    clip: Path
+    header: dict[str, Any]
+    results: tuple[StoredResult, ...]
+
+    def frames(self) -> Iterator[tuple[StoredResult, np.ndarray]]:
+        """Each stored result with the frame it was computed on, decoded again."""
+        frames = iter_frames(self.header, self.clip)
+        for result, (name, frame) in zip(self.results, frames, strict=True):
+            assert name == result.name
+            yield result, frame
+
+
+def golden_segmenter(model_path: Path, **engine: Any) -> Segmenter:
+    """``model_path`` with the goldens' confidence and IoU thresholds (also rtseg's defaults)."""
+    return Segmenter(model_path, conf=0.25, iou=0.7, **engine)
+
+
+def store_run(model_path: Path, clip: Path, **engine: Any) -> StoredRun:
+    """Run ``model_path`` (on the engine ``engine`` selects) on every shared still and clip
+    frame and keep its detections."""
+    header = load_golden(GOLDEN_DIR / f"{model_path.stem}.json.gz")["header"]
+    segmenter = golden_segmenter(model_path, **engine)
+    results = tuple(
+        StoredResult.of(name, frame, segmenter(frame)) for name, frame in iter_frames(header, clip)
+    )
+    return StoredRun(model_path, clip, header, results)
+
+
+def assert_matches_golden(
+    model_path: Path, golden: dict[str, Any], results: Iterable[tuple[str, sv.Detections, str]]
+) -> None:
+    """``results`` (name, detections, frame digest) of every shared still and clip frame match
+    Ultralytics' ``golden`` detections and masks of ``model_path`` (consumed after the model
+    file is checked against the golden's)."""
     digest = hashlib.sha256(model_path.read_bytes()).hexdigest()
     assert digest == golden["header"]["model"]["sha256"], "model file changed; regenerate goldens"
-    segmenter = Segmenter(model_path, conf=0.25, iou=0.7, **engine)
     scores = [
-        score_source(name, golden["sources"][name], segmenter(frame), frame_digest(frame))
-        for name, frame in iter_frames(golden["header"], clip)
+        score_source(name, golden["sources"][name], dets, frame) for name, dets, frame in results
     ]
     assert len(scores) == len(golden["sources"]), "sources decoded differ from the golden's"
     golden_frac, ours_frac, median, report = summarize(model_path.name, scores)
@@ -191,9 +258,29 @@ def assert_parity(model_path: Path, clip: Path, **engine: Any) -> None:
     assert median >= MIN_MEDIAN_MASK_IOU, report
 
 
-@pytest.mark.parametrize("model_fixture", ["fp32_model", "int8_model"])
-def test_parity_with_ultralytics(
-    model_fixture: str, highway_clip: Path, request: pytest.FixtureRequest
-) -> None:
-    """Every shared still and clip frame matches Ultralytics' golden detections and masks."""
-    assert_parity(request.getfixturevalue(model_fixture), highway_clip, device="cpu")
+def assert_parity(model_path: Path, clip: Path, **engine: Any) -> None:
+    """Every shared still and clip frame matches Ultralytics' golden detections and masks when
+    ``model_path`` runs on the engine that ``engine`` (Segmenter keywords) selects."""
+    golden = load_golden(GOLDEN_DIR / f"{model_path.stem}.json.gz")
+    segmenter = golden_segmenter(model_path, **engine)
+    frames = iter_frames(golden["header"], clip)
+    assert_matches_golden(
+        model_path,
+        golden,
+        ((name, segmenter(frame), frame_digest(frame)) for name, frame in frames),
+    )
+
+
+def test_parity_with_ultralytics_fp32(fp32_on_cpu: StoredRun) -> None:
+    """Every shared still and clip frame matches Ultralytics' golden detections and masks: the
+    float model on onnxruntime, run once for this and the agreement tests (fp32_on_cpu)."""
+    assert_matches_golden(
+        fp32_on_cpu.model,
+        load_golden(GOLDEN_DIR / f"{fp32_on_cpu.model.stem}.json.gz"),
+        ((result.name, result.restore(), result.digest) for result in fp32_on_cpu.results),
+    )
+
+
+def test_parity_with_ultralytics_int8(int8_model: Path, highway_clip: Path) -> None:
+    """The same for the shared onnxruntime dynamic-INT8 export."""
+    assert_parity(int8_model, highway_clip, device="cpu")

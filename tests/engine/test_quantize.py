@@ -16,6 +16,7 @@ from rtseg.engine.agreement import Agreement
 from rtseg.engine.quantize import head_decode_ops
 from tests.engine.conftest import CALIBRATION_FRAMES, QuantizeRun, quantize
 from tests.engine.test_openvino_parity import Floors, assert_agrees
+from tests.engine.test_parity import StoredRun
 from tests.engine.tiny_models import anchor_head, seg_model
 
 # Agreement of the INT8 model with onnxruntime fp32 on every shared still and clip frame
@@ -75,11 +76,9 @@ def test_head_decode_ops_of_yolov8(fp32_model: Path):
     assert not any("cv2.0" in name or "proto" in name for name in decode)
 
 
-def test_int8_agrees_with_the_float_model(
-    int8_ir: QuantizeRun, fp32_model: Path, highway_clip: Path
-):
+def test_int8_agrees_with_the_float_model(int8_ir: QuantizeRun, fp32_on_cpu: StoredRun):
     int8 = Segmenter(int8_ir.model, device="openvino")
-    assert_agrees(int8, fp32_model, highway_clip, INT8_FLOORS)
+    assert_agrees(int8, fp32_on_cpu, INT8_FLOORS)
 
 
 def test_below_the_floor_is_refused_in_one_line(tmp_path: Path):
