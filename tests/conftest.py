@@ -37,6 +37,13 @@ def highway_clip() -> Path:
     return require_shared(HIGHWAY_CLIP)
 
 
+@pytest.fixture(scope="session")
+def encoded_highway_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the RTSP test server keeps its H.264 encoding of the clip between its starts (it
+    writes it at its first start; tests/rtsp_server.py)."""
+    return tmp_path_factory.mktemp("rtsp") / f"{HIGHWAY_CLIP.stem}.units"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests that send SIGINT to the test process itself run first. After OpenVINO has run in
     this process, a self-sent SIGINT crashes it (SIGSEGV; OpenVINO 2026.4, seen only inside

@@ -2,12 +2,13 @@
 
 As a script (Debian's ``/usr/bin/python3`` with ``python3-gi``; GStreamer is not in the venv)::
 
-    python3 tests/rtsp_server.py --port 8554 --file clip.mp4 --mount /cam
+    python3 tests/rtsp_server.py --port 8554 --file clip.mp4 [--encoded clip.units]
 
 serves on 127.0.0.1, over RTP/UDP and RTP/TCP:
 
-- ``/cam``: the clip, H.264, looped forever at its frame rate. It is re-encoded once at start
-  (x264, zerolatency, a key frame every second) and every client starts at its first frame.
+- ``/cam``: the clip, H.264, looped forever at its frame rate. It is re-encoded at start (x264,
+  zerolatency, a key frame every second), or read from ``--encoded`` when an earlier server
+  left it there, and every client starts at its first frame.
 - ``/file``: the clip served once, as it is (no re-encoding, no loop), like a file served over
   RTSP or an NVR's playback: its SDP announces a range, so clients see a frame count and an end.
   Every client starts at its first frame.
@@ -16,7 +17,9 @@ serves on 127.0.0.1, over RTP/UDP and RTP/TCP:
   ``PUBLISH_PASSWORD`` (every other mount is open to anyone).
 
 It prints ``ready`` once it listens. In pytest, :class:`RtspServer` starts, kills and restarts
-that process; tests skip (or fail in CI) when GStreamer's RTSP server is not installed.
+that process (the clip is re-encoded by the first start only: later ones, restarts included,
+read the encoding from the session's temporary folder); tests skip (or fail in CI) when
+GStreamer's RTSP server is not installed.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import functools
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -35,8 +39,11 @@ from pathlib import Path
 SYSTEM_PYTHON = "/usr/bin/python3"
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
-RESTART_AFTER_S = 2.0  # how long the outage tests keep the server down
-FILE_DOWN_S = 6.0  # how long the server of the finite /file stays down
+# How long the outage tests keep the server down (after the client noticed the loss). A start
+# that reads the kept encoding takes ~0.2 s, so the server is back before the reconnect attempt
+# 3.5 s after the loss (ReconnectPolicy's default waits: 0.5, 1 and 2 s), and the outage is over.
+RESTART_AFTER_S = 2.0  # the looped /cam
+FILE_DOWN_S = 2.0  # the finite /file
 FPS = 25
 PUBLISH_USER = "rtseg"
 PUBLISH_PASSWORD = "pw-3c7e91d4"  # distinctive: tests search every process's command line for it
@@ -80,8 +87,11 @@ def require_gstreamer() -> None:
 class RtspServer:
     """The server script as a child process on a fixed port (so it can be restarted there)."""
 
-    def __init__(self, clip: Path | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, clip: Path | None = None, port: int | None = None, encoded: Path | None = None
+    ) -> None:
         self.clip = clip
+        self.encoded = encoded  # where the server keeps the clip's encoding between starts
         self.port = port or free_port()
         self._process: subprocess.Popen[str] | None = None
 
@@ -93,6 +103,8 @@ class RtspServer:
         command = [SYSTEM_PYTHON, __file__, "--port", str(self.port)]
         if self.clip is not None:
             command += ["--file", str(self.clip)]
+        if self.encoded is not None:
+            command += ["--encoded", str(self.encoded)]
         self._process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
         )
@@ -130,11 +142,12 @@ class RtspServer:
         self.kill()
 
 
-def running_server(clip: Path | None = None) -> Iterator[RtspServer]:
-    """A fixture's body: the server (of ``clip``) running for one test, killed after it; the
-    test skips (fails in CI) where GStreamer's RTSP server is missing."""
+def running_server(clip: Path | None = None, encoded: Path | None = None) -> Iterator[RtspServer]:
+    """A fixture's body: the server (of ``clip``, its encoding kept at ``encoded``) running for
+    one test, killed after it; the test skips (fails in CI) where GStreamer's RTSP server is
+    missing."""
     require_gstreamer()
-    with RtspServer(clip) as running:
+    with RtspServer(clip, encoded=encoded) as running:
         yield running
 
 
@@ -155,6 +168,28 @@ def encode_clip(Gst, path: str) -> list[bytes]:
     return units
 
 
+def encoded_clip(Gst, path: str, encoded: str | None) -> list[bytes]:
+    """:func:`encode_clip`, done once: the access units are kept in the file ``encoded``
+    (each one after its length, 4 bytes big-endian) and read back from it by later starts."""
+    if encoded is not None and os.path.exists(encoded):
+        with open(encoded, "rb") as stored:
+            data = stored.read()
+        units, at = [], 0
+        while at < len(data):
+            (length,) = struct.unpack_from(">I", data, at)
+            units.append(data[at + 4 : at + 4 + length])
+            at += 4 + length
+        return units
+    units = encode_clip(Gst, path)
+    if encoded is not None:
+        partial = f"{encoded}.{os.getpid()}.partial"
+        with open(partial, "wb") as stored:
+            for unit in units:
+                stored.write(struct.pack(">I", len(unit)) + unit)
+        os.replace(partial, encoded)  # whole or absent, for the next start
+    return units
+
+
 def publisher_auth(GstRtspServer):
     """Clients without credentials get the role "anonymous"; ``PUBLISH_USER`` with
     ``PUBLISH_PASSWORD`` (HTTP Basic) gets "publisher"."""
@@ -167,7 +202,7 @@ def publisher_auth(GstRtspServer):
     return auth
 
 
-def serve(port: int, clip: str | None) -> None:
+def serve(port: int, clip: str | None, encoded: str | None = None) -> None:
     """Run the server until killed."""
     import gi
 
@@ -205,7 +240,7 @@ def serve(port: int, clip: str | None) -> None:
     period = Gst.SECOND // FPS
 
     if clip is not None:
-        units = encode_clip(Gst, clip)
+        units = encoded_clip(Gst, clip, encoded)
 
         def push_next(source, _length, position) -> None:
             index = position[0]
@@ -271,8 +306,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--file", help="clip served looped at /cam and once at /file")
+    parser.add_argument("--encoded", help="where the clip's encoding for /cam is kept")
     args = parser.parse_args()
-    serve(args.port, os.path.abspath(args.file) if args.file else None)
+    serve(args.port, os.path.abspath(args.file) if args.file else None, args.encoded)
 
 
 if __name__ == "__main__":

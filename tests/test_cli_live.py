@@ -33,8 +33,8 @@ CLIP_FRAMES = 221
 
 
 @pytest.fixture
-def server(highway_clip) -> Iterator[RtspServer]:
-    yield from running_server(highway_clip)
+def server(highway_clip, encoded_highway_clip) -> Iterator[RtspServer]:
+    yield from running_server(highway_clip, encoded_highway_clip)
 
 
 def wait_for(condition: Callable[[], bool], process: subprocess.Popen, log: Path) -> None:
@@ -124,7 +124,7 @@ def test_rtsp_camera_outage_with_rtsp_out_and_live_view(tmp_path, fp32_model, se
 
 def test_served_file_killed_midway_reconnects_and_ends_by_itself(tmp_path, fp32_model, server):
     """A file served over RTSP (its SDP announces 221 frames) whose server dies mid-way and is
-    back 6 s later: rtseg reports one outage, reconnects, and ends by itself, exit 0,
+    back 2 s later: rtseg reports one outage, reconnects, and ends by itself, exit 0,
     once the replayed file has been delivered whole."""
     jsonl, log = tmp_path / "out.jsonl", tmp_path / "stderr.txt"
     process = start_rtseg(log, *run_args(server.url("/file"), fp32_model, "--jsonl", jsonl))

@@ -30,8 +30,8 @@ CLIP_FRAMES = 221
 
 
 @pytest.fixture
-def server(highway_clip) -> Iterator[RtspServer]:
-    yield from running_server(highway_clip)
+def server(highway_clip, encoded_highway_clip) -> Iterator[RtspServer]:
+    yield from running_server(highway_clip, encoded_highway_clip)
 
 
 def wait_for(condition, limit_s: float = HANG_GUARD_S) -> None:
