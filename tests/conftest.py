@@ -1,4 +1,5 @@
-"""Shared test fixtures: the third-party models and media that live in ../shared."""
+"""Shared test fixtures: the third-party models and media that live in ../shared, and copies
+made from them once per session."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.damage import with_keyframes
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FP32_MODEL = SHARED / "models" / "yolov8n-seg-fp32-320.onnx"
 INT8_MODEL = SHARED / "models" / "yolov8n-seg-int8-320.onnx"
 HIGHWAY_CLIP = SHARED / "media" / "highway-dashcam-960x540.mp4"
+KEYFRAMES_EVERY = 25  # frames between the key frames of keyed_clip: one a second
 
 
 def require_shared(path: Path) -> Path:
@@ -35,6 +39,14 @@ def int8_model() -> Path:
 @pytest.fixture
 def highway_clip() -> Path:
     return require_shared(HIGHWAY_CLIP)
+
+
+@pytest.fixture(scope="session")
+def keyed_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The clip re-encoded with a key frame every second, as cameras record (tests/damage.py),
+    made once for the tests that damage it."""
+    folder = tmp_path_factory.mktemp("keyed")
+    return with_keyframes(require_shared(HIGHWAY_CLIP), folder / "keyed.mp4", KEYFRAMES_EVERY)
 
 
 @pytest.fixture(scope="session")

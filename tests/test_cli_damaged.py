@@ -16,7 +16,6 @@ from tests.damage import (
     garbage_in_the_middle,
     stretch_text,
     stretches,
-    with_keyframes,
 )
 from tests.test_cli import read_jsonl, rtseg, run_args
 
@@ -81,19 +80,18 @@ def test_a_cut_recording_with_strict_fails_after_writing_everything(
 
 
 def test_frames_after_the_damage_keep_their_numbers_and_detections(
-    tmp_path, fp32_model, highway_clip
+    tmp_path, fp32_model, keyed_clip
 ):
     """A camera-like copy (a key frame each second) with noise over its middle: frame 150 of it
     is frame 150 of the clean copy, so the model finds exactly the same there."""
-    clean = with_keyframes(highway_clip, tmp_path / "clean.mp4")
-    damaged = garbage_in_the_middle(clean, tmp_path / "damaged.mp4")
+    damaged = garbage_in_the_middle(keyed_clip, tmp_path / "damaged.mp4")
     records = {}
-    for clip in (clean, damaged):
-        jsonl = tmp_path / f"{clip.stem}.jsonl"
+    for name, clip in (("clean", keyed_clip), ("damaged", damaged)):
+        jsonl = tmp_path / f"{name}.jsonl"
         options = ("--jsonl", jsonl, "--no-track", "--vid-stride", 10)
         done = rtseg(*run_args(clip, fp32_model), *options, cwd=tmp_path)
         assert done.returncode == 0, done.stderr
-        records[clip.stem] = {record["frame"]: record for record in read_jsonl(jsonl)}
+        records[name] = {record["frame"]: record for record in read_jsonl(jsonl)}
     assert undecodable(done.stderr) > 0
     lost = [int(n) for n in re.findall(r"frames? (?:\d+\u2013)?(\d+) undecodable", done.stderr)]
     assert lost and max(lost) < COMPARED

@@ -24,27 +24,24 @@ from tests.damage import (
     remuxed,
     stretch_text,
     stretches,
-    with_keyframes,
 )
 
 CLIP_FRAMES = 221
 CLIP_PERIOD_MS = 40.0  # 25 fps
-KEYFRAMES_EVERY = 25
 AFTER_THE_DAMAGE = 150  # a key frame of the re-encoded copy, past the damaged middle
 
 
 @pytest.fixture(scope="module")
-def media(tmp_path_factory):
+def media(tmp_path_factory, keyed_clip):
     """The damaged copies, built once for the module."""
     clip = require_shared(HIGHWAY_CLIP)
     folder = tmp_path_factory.mktemp("damaged")
-    keyed = with_keyframes(clip, folder / "keyed.mp4", KEYFRAMES_EVERY)
     return {
         "clip": clip,
         "garbage": garbage_in_the_middle(clip, folder / "garbage.mp4"),
         "cut": cut_fragmented(clip, folder / "cut.mp4"),
-        "keyed": keyed,
-        "keyed garbage": garbage_in_the_middle(keyed, folder / "keyed-garbage.mp4"),
+        "keyed": keyed_clip,
+        "keyed garbage": garbage_in_the_middle(keyed_clip, folder / "keyed-garbage.mp4"),
     }
 
 
