@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.damage import with_keyframes
+from tests.damage import ffmpeg_frame_numbers, first_frames, with_keyframes
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FP32_MODEL = SHARED / "models" / "yolov8n-seg-fp32-320.onnx"
 INT8_MODEL = SHARED / "models" / "yolov8n-seg-int8-320.onnx"
 HIGHWAY_CLIP = SHARED / "media" / "highway-dashcam-960x540.mp4"
 KEYFRAMES_EVERY = 25  # frames between the key frames of keyed_clip: one a second
+SHORT_CLIP_FRAMES = 50  # short_clip: the clip's first 2 s
 
 
 def require_shared(path: Path) -> Path:
@@ -39,6 +40,17 @@ def int8_model() -> Path:
 @pytest.fixture
 def highway_clip() -> Path:
     return require_shared(HIGHWAY_CLIP)
+
+
+@pytest.fixture(scope="session")
+def short_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The clip's first ``SHORT_CLIP_FRAMES`` frames (re-encoded, under the clip's own name), for
+    tests whose point (every frame of the input handled, in order; outputs complete; pacing)
+    does not need all 221 frames."""
+    folder = tmp_path_factory.mktemp("short")
+    clip = first_frames(require_shared(HIGHWAY_CLIP), folder / HIGHWAY_CLIP.name, SHORT_CLIP_FRAMES)
+    assert ffmpeg_frame_numbers(clip) == list(range(SHORT_CLIP_FRAMES))
+    return clip
 
 
 @pytest.fixture(scope="session")

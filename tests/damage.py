@@ -5,6 +5,7 @@
 * :func:`with_keyframes`: a copy re-encoded with a key frame every second, as cameras record,
   so that damage stops spreading at the next key frame;
 * :func:`remuxed`: the same video in another container (Matroska, MPEG-TS);
+* :func:`first_frames`: a short copy, for tests whose point does not need the whole clip;
 * :func:`ffmpeg_frame_numbers`: the source frame numbers FFmpeg's own ``ffprobe`` decodes from
   a file (the reference the reader is held to).
 """
@@ -45,6 +46,14 @@ def cut_fragmented(source: Path, target: Path, keep: float = 0.6) -> Path:
 def with_keyframes(source: Path, target: Path, every: int = 25) -> Path:
     """``source`` re-encoded (H.264, no audio) with a key frame every ``every`` frames."""
     ffmpeg("-i", source, "-an", "-c:v", "libx264", "-preset", "veryfast", "-g", every, target)
+    return target
+
+
+def first_frames(source: Path, target: Path, count: int) -> Path:
+    """The first ``count`` frames of ``source``, re-encoded (H.264, no audio) at its frame rate."""
+    ffmpeg(
+        "-i", source, "-an", "-frames:v", count, "-c:v", "libx264", "-preset", "veryfast", target
+    )
     return target
 
 

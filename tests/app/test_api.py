@@ -11,6 +11,7 @@ import pytest
 
 import rtseg
 from rtseg.errors import RtsegError
+from tests.conftest import SHORT_CLIP_FRAMES
 
 CLIP_FRAMES = 221
 
@@ -58,24 +59,26 @@ def test_breaking_the_loop_stops_the_run_and_leaves_a_playable_video(
     assert 10 <= written < CLIP_FRAMES  # the frames in flight when the loop ended, no more
 
 
-def test_segment_has_no_track_ids_and_several_sources_are_named(fp32_model, highway_clip):
+def test_segment_has_no_track_ids_and_several_sources_are_named(
+    fp32_model, highway_clip, short_clip
+):
     stills = highway_clip.parent / "highway_*.png"
-    results = list(rtseg.segment([highway_clip, stills], model=fp32_model, device="cpu"))
+    results = list(rtseg.segment([short_clip, stills], model=fp32_model, device="cpu"))
     per_stream = Counter(result.stream for result in results)
-    assert per_stream == {"highway-dashcam-960x540": CLIP_FRAMES, "highway": 4}
+    assert per_stream == {"highway-dashcam-960x540": SHORT_CLIP_FRAMES, "highway": 4}
     assert all(result.detections.tracker_id is None for result in results)
 
 
 def test_without_stream_the_run_goes_to_the_end_and_writes_its_outputs(
-    tmp_path, fp32_model, highway_clip
+    tmp_path, fp32_model, short_clip
 ):
     jsonl = tmp_path / "out.jsonl"
     outcome = rtseg.track(
-        highway_clip, model=fp32_model, device="cpu", jsonl=str(jsonl), stream=False
+        short_clip, model=fp32_model, device="cpu", jsonl=str(jsonl), stream=False
     )
     assert outcome.exit_code == 0
-    assert outcome.summary.frames == CLIP_FRAMES
-    assert len(jsonl.read_text().splitlines()) == CLIP_FRAMES
+    assert outcome.summary.frames == SHORT_CLIP_FRAMES
+    assert len(jsonl.read_text().splitlines()) == SHORT_CLIP_FRAMES
 
 
 def test_an_error_in_the_callers_loop_stops_the_run(fp32_model, highway_clip):

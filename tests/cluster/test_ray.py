@@ -18,6 +18,7 @@ import ray
 
 from rtseg.cluster import ModelSpec, RayPipeline, RayStream, StreamSpec
 from rtseg.sinks import JsonlSink
+from tests.conftest import SHORT_CLIP_FRAMES
 from tests.test_cli import clean_env, decoded_frames, free_port, rtseg
 
 HANG_GUARD_S = 300.0
@@ -51,8 +52,10 @@ def records_by_stream(path: Path) -> dict[str, dict[int, dict]]:
     return dict(by_stream)
 
 
-def test_actors_give_the_same_results_as_one_process(tmp_path, cluster, fp32_model, highway_clip):
-    sources = ["--source", highway_clip, "--source", highway_clip.parent]  # the clip + stills
+def test_actors_give_the_same_results_as_one_process(
+    tmp_path, cluster, fp32_model, highway_clip, short_clip
+):
+    sources = ["--source", short_clip, "--source", highway_clip.parent]  # 2 s of the clip + stills
     common = ["run", "--model", fp32_model, "--device", "cpu", *sources]
     one = rtseg(*common, "--jsonl", tmp_path / "one.jsonl", cwd=tmp_path)
     assert one.returncode == 0, one.stderr
@@ -71,8 +74,8 @@ def test_actors_give_the_same_results_as_one_process(tmp_path, cluster, fp32_mod
     )
     assert got == expected  # every frame, box, mask, class and track ID
     clip = expected["highway-dashcam-960x540"]
-    assert sorted(clip) == list(range(CLIP_FRAMES))
-    assert decoded_frames(tmp_path / "ray-highway-dashcam-960x540.mp4") == CLIP_FRAMES
+    assert sorted(clip) == list(range(SHORT_CLIP_FRAMES))
+    assert decoded_frames(tmp_path / "ray-highway-dashcam-960x540.mp4") == SHORT_CLIP_FRAMES
     assert decoded_frames(tmp_path / "ray-media.mp4") == len(expected["media"])
 
 

@@ -21,6 +21,7 @@ from rtseg.pipeline.multi import MultiPipeline, Stream
 from rtseg.pipeline.plan import load_segmenter
 from rtseg.sources import Frame, FrameSource, LiveSource, open_source
 from rtseg.tracking import Tracker
+from tests.conftest import SHORT_CLIP_FRAMES
 from tests.pipeline.fakes import (
     HANG_GUARD_S,
     FakeSegmenter,
@@ -212,12 +213,15 @@ def multi_args(tmp_path, sources, **options) -> argparse.Namespace:
     return argparse.Namespace(**{**vars(args), "source": sources, **options})
 
 
-def test_three_recorded_sources_give_three_complete_outputs(tmp_path, fp32_model, highway_clip):
+def test_three_recorded_sources_give_three_complete_outputs(
+    tmp_path, fp32_model, highway_clip, short_clip
+):
+    """Two copies of a clip (its first 2 s) and a folder of stills."""
     media = highway_clip.parent  # its stills (the video in it is not an image)
     stills = len([p for p in media.iterdir() if p.suffix in (".png", ".jpg")])
     args = multi_args(
         tmp_path,
-        [str(highway_clip), str(highway_clip), str(media)],
+        [str(short_clip), str(short_clip), str(media)],
         model=str(fp32_model),
         jsonl=str(tmp_path / "all.jsonl"),
         output=str(tmp_path / "out.mp4"),
@@ -229,13 +233,13 @@ def test_three_recorded_sources_give_three_complete_outputs(tmp_path, fp32_model
         record = json.loads(line)
         records[record.pop("stream")].append(record)
     clip, clip_2 = records["highway-dashcam-960x540"], records["highway-dashcam-960x540-2"]
-    assert [r["frame"] for r in clip] == list(range(CLIP_FRAMES))
+    assert [r["frame"] for r in clip] == list(range(SHORT_CLIP_FRAMES))
     assert len(records["media"]) == stills
     assert clip == clip_2  # same input, own tracker: the very same results
     for stream in records.values():
         ids = {d["track_id"] for r in stream for d in r["detections"]}
         assert min(ids) == 1
-    for name, frames in [("highway-dashcam-960x540-2", CLIP_FRAMES), ("media", stills)]:
+    for name, frames in [("highway-dashcam-960x540-2", SHORT_CLIP_FRAMES), ("media", stills)]:
         video = cv2.VideoCapture(str(tmp_path / f"out-{name}.mp4"))
         assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == frames
         video.release()
