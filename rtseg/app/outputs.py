@@ -6,10 +6,11 @@ from __future__ import annotations
 from contextlib import ExitStack
 from typing import Protocol
 
-from rtseg.app.plan import DEFAULT_FPS, RunPlan, StreamPlan
+from rtseg.app.plan import RunPlan, StreamPlan
 from rtseg.serve import LiveViewSink
 from rtseg.sinks import JsonlSink, MotSink, RtspSink, Sink, VideoSink, WindowSink
 from rtseg.sinks.shared_jsonl import SharedJsonl
+from rtseg.sources import DEFAULT_FPS
 
 
 class SourceFacts(Protocol):

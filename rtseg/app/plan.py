@@ -13,8 +13,6 @@ from rtseg.errors import RtsegError
 from rtseg.pipeline.stream_spec import StreamSpec
 from rtseg.pipeline.streams import StreamConfig
 
-DEFAULT_FPS = 30.0  # live sources that do not report a frame rate
-
 
 @dataclass(frozen=True)
 class StreamPlan(StreamSpec):

@@ -17,14 +17,14 @@ import supervision as sv
 
 from rtseg.annotate import FrameAnnotator
 from rtseg.app.outputs import open_outputs, open_shared_jsonl
-from rtseg.app.plan import DEFAULT_FPS, RunPlan, StreamPlan
+from rtseg.app.plan import RunPlan, StreamPlan
 from rtseg.engine import Segmenter
 from rtseg.engine.runtime import is_openvino_model
 from rtseg.models import resolve_model
 from rtseg.pipeline import MultiPipeline, Pipeline, Stream, stop_on_signals
 from rtseg.pipeline.plan import load_segmenter
 from rtseg.serve import LiveViewSink
-from rtseg.sources import Frame, FrameSource
+from rtseg.sources import DEFAULT_FPS, Frame, FrameSource
 from rtseg.tracking import Tracker
 
 if TYPE_CHECKING:

@@ -21,11 +21,10 @@ from rtseg.cluster.transfer import FrameResult, pack
 from rtseg.pipeline.multi import MultiPipeline, MultiSummary, Stream
 from rtseg.pipeline.plan import load_segmenter
 from rtseg.pipeline.stream_spec import StreamSpec
-from rtseg.sources import Frame, FrameSource
+from rtseg.sources import DEFAULT_FPS, Frame, FrameSource
 from rtseg.tracking import Tracker
 
 QUEUE_SIZE = 64  # frames waiting for the driver
-DEFAULT_FPS = 30.0
 
 
 @dataclass(frozen=True)

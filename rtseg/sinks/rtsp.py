@@ -33,13 +33,12 @@ import supervision as sv
 
 from rtseg.errors import RtsegError
 from rtseg.sinks.rtsp_publisher import ERROR_PREFIX, PUBLISHING
-from rtseg.sources import Frame
+from rtseg.sources import DEFAULT_FPS, Frame
 from rtseg.sources.factory import redact_url
 from rtseg.sources.reconnect import Outage, ReconnectPolicy, frames_lost
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_FPS = 30.0
 STALL_S = 5.0  # a frame the publisher has not taken by then means the server stopped reading
 STOP_TIMEOUT_S = 2.0  # for the publisher to flush and hang up before it is killed
 POLL_S = 0.1  # how often a blocked write re-checks whether the sink is closing

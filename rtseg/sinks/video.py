@@ -18,11 +18,10 @@ import numpy as np
 import supervision as sv
 
 from rtseg.sinks.base import output_path
-from rtseg.sources import Frame
+from rtseg.sources import DEFAULT_FPS, Frame
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_FPS = 30.0
 PREFERRED_CODEC = "libx264"
 FALLBACK_CODEC = "mpeg4"
 # superfast keeps encoding off the critical path on 2 cores. No B-frames: each one x264 holds

@@ -11,6 +11,8 @@ import numpy as np
 from rtseg.closeable import Closeable
 from rtseg.sources.reconnect import Outage
 
+DEFAULT_FPS = 30.0  # the rate taken for a source that reports none (outputs, tracking)
+
 
 @dataclass(frozen=True)
 class Frame:
