@@ -26,7 +26,7 @@ import numpy as np
 
 from rtseg.errors import RtsegError
 from rtseg.sources.frame import Frame, FrameSource
-from rtseg.sources.video_reader import Decoded, Gap, VideoReader
+from rtseg.sources.video_reader import Gap, Note, VideoReader, to_bgr
 
 logger = logging.getLogger(__name__)
 
@@ -112,15 +112,18 @@ class RecordedSource(FrameSource):
 
 class VideoFileSource(RecordedSource):
     """A video file decoded by FFmpeg (PyAV) packet by packet: frames a damaged packet holds are
-    skipped, the rest of the file is read. ``Frame.index`` is the source frame number and
-    ``time_ms`` the presentation timestamp (see :mod:`rtseg.sources.video_reader`)."""
+    skipped, the rest of the file is read. ``Frame.index`` is the source frame number (decoding
+    order, damaged stretches left as gaps), ``time_ms`` the presentation timestamp, and images
+    stand upright as players show them (see :mod:`rtseg.sources.video_reader`). What changed
+    how the file is read (unusable timestamps, a variable rate, a rotation) is said once."""
 
     def __init__(self, path: Path, *, vid_stride: int = 1, loop: bool = False) -> None:
         super().__init__(str(path), vid_stride=vid_stride, loop=loop)
         self.path = path
         reader = VideoReader(path)
+        self.fps, self.size = reader.fps, reader.upright_size()
         reader.close()
-        self.fps, self.size = reader.fps, reader.size
+        self._said: set[str] = set()
         declared = reader.declared_frames
         self.frame_count = strided_count(declared, vid_stride) if declared and not loop else None
 
@@ -129,19 +132,26 @@ class VideoFileSource(RecordedSource):
         decoded = 0
         try:
             for item in reader.frames():
-                if not isinstance(item, Decoded):
+                if isinstance(item, Gap):
                     self._skipped(item.count, self._gap_message(item))
-                    continue
-                decoded += 1
-                if item.index % self.vid_stride == 0:
-                    image = item.frame.to_ndarray(format="bgr24")
-                    yield item.index, np.ascontiguousarray(image), item.time_ms
+                elif isinstance(item, Note):
+                    self._note(item.text)
+                else:
+                    decoded += 1
+                    if item.index % self.vid_stride == 0:
+                        yield item.index, to_bgr(item.frame), item.time_ms
         finally:
             reader.close()
         if not decoded and reader.last_index >= 0:
             raise RtsegError(f"cannot read video {self.path}: no frame of it can be decoded")
         period_ms = 1000.0 / reader.fps if reader.fps else 0.0
         return reader.length, reader.duration_ms or reader.length * period_ms
+
+    def _note(self, text: str) -> None:
+        """Say ``text`` once for this source, not again on each pass of a loop."""
+        if text not in self._said:
+            self._said.add(text)
+            logger.info("%s", text)
 
     def _gap_message(self, gap: Gap) -> str:
         if gap.truncated:
