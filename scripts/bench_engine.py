@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from rtseg import Segmenter
+from rtseg.cpu import cpu_line, read_cpu
 from rtseg.engine.letterbox import Letterbox
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -81,6 +82,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    print(cpu_line(read_cpu()), flush=True)  # results differ from CPU to CPU
 
     seg = Segmenter(args.model, device=args.device)
     frames = read_frames(Path(args.source))

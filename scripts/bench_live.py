@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rtseg.cpu import cpu_line, read_cpu
 from rtseg.engine import Segmenter
 from rtseg.pipeline import Pipeline
 from rtseg.pipeline.plan import load_segmenter
@@ -62,6 +63,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--extra-ms", type=float, default=40.0, help="added to each inference")
     args = parser.parse_args()
+    print(cpu_line(read_cpu()), flush=True)  # results differ from CPU to CPU
 
     segmenter, _ = load_segmenter(args.model, live=True, device="cpu")  # as `rtseg run` live
     source = open_source(args.source, realtime=True, loop=True)

@@ -30,6 +30,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from rtseg.cpu import cpu_line, read_cpu
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 DEFAULT_MODEL = SHARED / "models" / "yolov8n-seg-fp32-320.onnx"
 DEFAULT_SOURCE = SHARED / "media" / "highway-dashcam-960x540.mp4"
@@ -124,6 +126,7 @@ def main() -> None:
     parser.add_argument("--no-video", action="store_true", help="JSON Lines only, no --output")
     parser.add_argument("--variant", action="append", default=[], metavar="NAME:K=V,K=V")
     args = parser.parse_args()
+    print(cpu_line(read_cpu()), flush=True)  # results differ from CPU to CPU
 
     variants = [("base", {})] + [parse_variant(text) for text in args.variant]
     with tempfile.TemporaryDirectory() as folder:

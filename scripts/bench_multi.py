@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from rtseg.cpu import cpu_line, read_cpu
 from rtseg.engine import Segmenter
 from rtseg.pipeline import Pipeline
 from rtseg.pipeline.multi import MultiPipeline, MultiSummary, Stream
@@ -79,6 +80,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--fps", type=float, default=25.0, help="live cameras' frame rate")
     args = parser.parse_args()
+    print(cpu_line(read_cpu()), flush=True)  # results differ from CPU to CPU
 
     seg, workers = load_segmenter(args.model, live=False, device=args.device)  # as `rtseg run`
     clip = args.source

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rtseg.annotate import FrameAnnotator
+from rtseg.cpu import cpu_line, read_cpu
 from rtseg.engine import Segmenter
 from rtseg.pipeline import Pipeline
 from rtseg.pipeline.plan import load_segmenter
@@ -216,6 +217,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.child:
         child(args.child, args.model, args.source)
         return
+
+    print(cpu_line(read_cpu()), flush=True)  # results differ from CPU to CPU
 
     with tempfile.TemporaryDirectory() as folder:
         int8 = args.int8 or make_int8(args.model, args.source, Path(folder))

@@ -38,6 +38,7 @@ import cv2
 import numpy as np
 
 from rtseg.annotate import FrameAnnotator
+from rtseg.cpu import cpu_line, read_cpu
 from rtseg.engine import Segmenter
 from rtseg.pipeline import Pipeline
 from rtseg.pipeline.plan import load_segmenter
@@ -161,6 +162,8 @@ def main() -> None:
             ["--model", args.model, "--source", args.source, "--repeats", str(args.repeats)]
         )
         return
+
+    print(cpu_line(read_cpu()), flush=True)  # results differ from CPU to CPU
 
     seg = Segmenter(args.model, device=args.device)  # the engine's defaults: all cores
     piped, workers = load_segmenter(args.model, live=False, device=args.device)  # as `rtseg run`

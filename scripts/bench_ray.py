@@ -21,6 +21,7 @@ from pathlib import Path
 import ray
 
 from rtseg.cluster import ModelSpec, RayPipeline, RayStream, StreamSpec
+from rtseg.cpu import cpu_line, read_cpu
 from rtseg.pipeline import MultiPipeline, Stream
 from rtseg.pipeline.plan import load_segmenter
 from rtseg.sinks import JsonlSink
@@ -66,6 +67,7 @@ def main() -> None:
     parser.add_argument("--cpus", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    print(cpu_line(read_cpu()), flush=True)  # results differ from CPU to CPU
 
     ray.init(num_cpus=args.cpus, log_to_driver=False, include_dashboard=False)
     results: dict[str, list[float]] = {"1 actor": [], "2 actors": [], "one process": []}

@@ -15,6 +15,7 @@ import time
 import numpy as np
 import supervision as sv
 
+from rtseg.cpu import cpu_line, read_cpu
 from rtseg.tracking import Tracker
 
 WIDTH, HEIGHT = 960, 540
@@ -81,6 +82,7 @@ def main() -> None:
     parser.add_argument("--tracks", type=int, default=50)
     parser.add_argument("--frames", type=int, default=300)
     args = parser.parse_args()
+    print(cpu_line(read_cpu()), flush=True)  # results differ from CPU to CPU
     labels = {
         "none": "boxes only",
         "dense": f"mask IoU, dense {WIDTH}x{HEIGHT} masks",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import signal
 import socket
 import subprocess
@@ -23,6 +24,7 @@ from pycocotools import mask as mask_utils
 
 from rtseg import cli
 from rtseg.cli import commands
+from rtseg.engine.engines import gpu_usable
 from rtseg.pipeline import StageError
 from tests.conftest import SHARED, require_shared
 
@@ -280,6 +282,40 @@ def test_info_lists_model_classes_and_providers(tmp_path, fp32_model):
     assert "provider: CPUExecutionProvider" in done.stdout
     assert "imgsz: 320, 320" in done.stdout
     assert "2 car" in done.stdout
+
+
+def real_cpu() -> tuple[str, set[str]]:
+    """This machine's CPU model and flags, read from /proc/cpuinfo here, apart from rtseg."""
+    fields = [line.partition(":") for line in Path("/proc/cpuinfo").read_text().splitlines()]
+    model = next(value for key, _, value in fields if key.strip() == "model name")
+    flags = next(value for key, _, value in fields if key.strip() == "flags")
+    return " ".join(model.split()), set(flags.split())
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="reads an x86 CPU's /proc/cpuinfo")
+def test_info_says_auto_chose_the_engine_by_this_cpus_instruction_set(tmp_path, fp32_model):
+    if gpu_usable():
+        pytest.skip("auto takes the NVIDIA GPU here: the CPU does not decide")
+    done = rtseg("info", "--model", fp32_model, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    [choice] = [line for line in lines if line.startswith("engine_choice: no usable NVIDIA GPU: ")]
+    model, flags = real_cpu()
+    faster = (
+        ("avx512f" in flags and bool(flags & {"avx512_vnni", "avx512_bf16"}))
+        or "avx_vnni" in flags
+        or any(flag.startswith("amx_") for flag in flags)
+    )
+    if faster:
+        assert "engine: openvino" in lines
+        assert f"; this CPU ({model}) has " in choice and "where OpenVINO is faster" in choice
+    else:  # this dev machine: an AMD EPYC with AVX2 only
+        widest = "AVX-512" if "avx512f" in flags else "AVX2"
+        assert "engine: onnxruntime" in lines
+        assert choice.endswith(
+            f"; this CPU ({model}) has {widest} but no AVX-512 VNNI/BF16, AMX or AVX-VNNI,"
+            " where OpenVINO is not faster"
+        )
 
 
 @pytest.mark.parametrize(

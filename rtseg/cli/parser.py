@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=device_arg,
         default="auto",
         help="auto | cpu | cuda[:N] | tensorrt[:N] | openvino[:CPU|:GPU] (default: auto:"
-        " TensorRT, CUDA, OpenVINO, then onnxruntime CPU, as available)",
+        " TensorRT, CUDA, else OpenVINO on CPUs with AVX-512 VNNI/BF16, AMX or AVX-VNNI,"
+        " else onnxruntime CPU; rtseg info says which and why)",
     )
     common.add_argument(
         "--precision",

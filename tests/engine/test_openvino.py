@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 from rtseg import RtsegError, Segmenter
-from rtseg.engine.engines import choose_engine, gpu_usable
+from rtseg.cpu import CpuInfo, openvino_verdict, read_cpu
+from rtseg.engine.engines import EngineChoice, choose_engine, cpu_engine, gpu_usable
 from rtseg.engine.providers import DeviceRequest, parse_device
 from rtseg.engine.runtime import INSTALL_OPENVINO, ONNXRUNTIME, OPENVINO
 from tests.engine.test_segmenter import LEFT_HALF, ONES, frame, rectangle
@@ -139,18 +140,44 @@ def test_missing_openvino_target_falls_back_to_cpu_once(tiny, caplog):
         ]
 
 
-def test_auto_prefers_gpu_then_openvino(tiny):
+def openvino_installed_words() -> str:
+    return f"OpenVINO {ov.get_version().split('-')[0]} is installed"
+
+
+def test_auto_prefers_gpu_then_the_faster_cpu_engine(tiny):
+    """On this machine: the GPU, else OpenVINO where this CPU's flags make it faster."""
     choice = choose_engine(tiny, parse_device("auto"))
+    verdict = openvino_verdict(read_cpu())
     if gpu_usable():
         assert choice.engine == ONNXRUNTIME and "NVIDIA GPU is usable" in choice.reason
-    else:
+    elif verdict.openvino_faster:
         assert choice.engine == OPENVINO
         assert choice.reason.startswith("no usable NVIDIA GPU: ")
-        assert f"OpenVINO {ov.get_version().split('-')[0]} is installed" in choice.reason
+        assert choice.reason.endswith(f"; {verdict.reason}; {openvino_installed_words()}")
+    else:
+        assert choice.engine == ONNXRUNTIME
+        assert choice.reason.startswith("no usable NVIDIA GPU: ")
+        assert choice.reason.endswith(f"; {verdict.reason}")
     seg = Segmenter(tiny)
     assert seg.engine == choice.engine
     assert seg.info()["engine_choice"] == choice.reason
     assert choose_engine(tiny, parse_device("cpu")).engine == ONNXRUNTIME
+
+
+def test_cpu_engine_takes_openvino_only_where_the_cpu_makes_it_faster():
+    """Both kinds of CPU, by their flags, with OpenVINO installed (the test extra)."""
+    bf16 = CpuInfo("Intel Xeon", frozenset({"avx2", "avx512f", "avx512_bf16"}))
+    assert cpu_engine("no GPU", bf16) == EngineChoice(
+        OPENVINO,
+        "no GPU; this CPU (Intel Xeon) has AVX-512 BF16, where OpenVINO is faster than"
+        f" onnxruntime; {openvino_installed_words()}",
+    )
+    avx2 = CpuInfo("AMD EPYC", frozenset({"avx", "avx2"}))
+    assert cpu_engine("no GPU", avx2) == EngineChoice(
+        ONNXRUNTIME,
+        "no GPU; this CPU (AMD EPYC) has AVX2 but no AVX-512 VNNI/BF16, AMX or AVX-VNNI,"
+        " where OpenVINO is not faster",
+    )
 
 
 def save_ir(onnx_path: Path, xml: Path, keep_metadata: bool = True) -> Path:
@@ -243,5 +270,9 @@ def test_without_openvino(tiny):
     done = cli_without_openvino("info", "--model", tiny)
     assert done.returncode == 0, done.stderr
     assert "engine: onnxruntime" in done.stdout
-    if not gpu_usable():
-        assert f"OpenVINO is not installed ({INSTALL_OPENVINO})" in done.stdout
+    verdict = openvino_verdict(read_cpu())
+    missing = f"{verdict.reason}, but OpenVINO is not installed ({INSTALL_OPENVINO})"
+    if not gpu_usable() and verdict.openvino_faster:
+        assert missing in done.stdout
+    elif not gpu_usable():
+        assert done.stdout.count(verdict.reason) == 1 and "not installed" not in done.stdout
