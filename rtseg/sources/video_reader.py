@@ -96,6 +96,17 @@ class _Held:
     frame: av.VideoFrame
 
 
+class _PacketTag:
+    """A packet's number, carried through the decoder to its frame. A fresh object for each
+    packet: PyAV keeps opaque values in one process-wide table keyed by ``id()``, so a bare
+    small int (one shared object) would be popped by another reader's packet of that number."""
+
+    __slots__ = ("number",)
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+
+
 def rotation_turns(degrees: float) -> int:
     """Quarter turns counterclockwise (0-3) for a display rotation in degrees (FFmpeg's sign:
     counterclockwise positive), to the nearest quarter."""
@@ -219,7 +230,7 @@ class VideoReader:
     def _number(self, packet: av.Packet) -> None:
         if not packet.size:
             return
-        packet.opaque = self._read
+        packet.opaque = _PacketTag(self._read)
         self._pending[self._read] = packet.pts
         if packet.is_corrupt:
             self._damage_at = self._read
@@ -241,7 +252,8 @@ class VideoReader:
 
     def _arrive(self, frame: av.VideoFrame) -> None:
         """Take a frame from the decoder into the waiting list (or drop it, late after damage)."""
-        packet = frame.opaque if isinstance(frame.opaque, int) else None
+        tag = frame.opaque
+        packet = tag.number if isinstance(tag, _PacketTag) else None
         if packet is not None and packet not in self._pending:
             return  # its packet was given up on and counted lost: its number has passed
         self._pending.pop(packet, None)
