@@ -6,6 +6,7 @@ taken upright do (EXIF orientation)."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 
 import cv2
@@ -50,7 +51,7 @@ def assert_read_as_ffmpeg_reads(path, caplog):
     assert source.size == (width, height)
     assert all(frame.image.shape == (height, width, 3) for frame in frames)
     times = [frame.time_ms for frame in frames]
-    assert all(later > earlier for earlier, later in zip(times, times[1:], strict=False))
+    assert all(later > earlier for earlier, later in itertools.pairwise(times))
     return frames, logged
 
 
