@@ -1,5 +1,5 @@
 """A container zoo: the files users bring, made from the shared clip with ffmpeg at test time, and
-what FFmpeg itself decodes from them (the reference rtseg is held to).
+what FFmpeg and OpenCV decode from them (the references rtseg is held to).
 
 Each entry is the ffmpeg output options that turn the clip's first frames into that kind of file:
 AVI (H.264 without timestamps, MPEG-4 Part 2 with B-frames, MJPEG), Matroska, QuickTime,
@@ -14,6 +14,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from tests.damage import FFMPEG_TIMEOUT_S, ffmpeg
@@ -67,6 +68,19 @@ def probe(path: Path) -> dict:
     rotation = next((side["rotation"] for side in stream.get("side_data_list", [])), 0)
     size = (stream["width"], stream["height"])
     return {"frames": int(stream["nb_read_frames"]), "size": size[::-1] if rotation % 180 else size}
+
+
+def opencv_frames(path: Path) -> tuple[int, tuple[int, int] | None]:
+    """How many frames ``cv2.VideoCapture`` decodes from ``path``, and their (width, height)."""
+    capture = cv2.VideoCapture(str(path))
+    count, size = 0, None
+    while True:
+        ok, image = capture.read()
+        if not ok:
+            break
+        count, size = count + 1, (image.shape[1], image.shape[0])
+    capture.release()
+    return count, size
 
 
 def ffmpeg_frame(path: Path, number: int) -> np.ndarray:

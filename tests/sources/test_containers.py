@@ -1,8 +1,8 @@
 """Every frame of every container: the zoo of tests/zoo.py (AVI, MKV, MOV, WebM, TS, FLV, HEVC,
 raw H.264, variable frame rate, a start offset, rotations) and the shared clips, each read as
-FFmpeg reads it: its decoded frame count, numbers 0..n-1, the size players show, FFmpeg's
-pictures, increasing timestamps, and no warning. Images from folders stand upright as photos
-taken upright do (EXIF orientation)."""
+FFmpeg reads it: its decoded frame count (OpenCV's too), numbers 0..n-1, the size players
+show, FFmpeg's pictures, increasing timestamps, and no warning. Images from folders stand
+upright as photos taken upright do (EXIF orientation)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from PIL import Image, ImageOps
 
 from rtseg.sources import ImageSequenceSource, VideoFileSource
 from tests.conftest import SHARED, require_shared
-from tests.zoo import ZOO, ffmpeg_frame, make, probe
+from tests.zoo import ZOO, ffmpeg_frame, make, opencv_frames, probe
 
 SHARED_CLIPS = [
     "highway-dashcam-960x540.mp4",
@@ -48,6 +48,7 @@ def assert_read_as_ffmpeg_reads(path, caplog):
     assert source.undecodable == 0
     assert [message for level, message in logged if level >= logging.WARNING] == []
     width, height = reference["size"]
+    assert opencv_frames(path) == (len(frames), (width, height))
     assert source.size == (width, height)
     assert all(frame.image.shape == (height, width, 3) for frame in frames)
     times = [frame.time_ms for frame in frames]
