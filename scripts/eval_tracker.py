@@ -1,7 +1,8 @@
 """Compare rtseg's tracker with ByteTrack baselines on synthetic sequences (HOTA, MOTA, IDF1, IDsw).
 
 1. Generate the seeded scenarios of scripts/tracking_sequences.py into RUN_DIR/<sequence>/.
-2. Track them with rtseg (boxes only, and with mask IoU) in this environment.
+2. Track them with rtseg (its defaults, boxes only and with mask IoU, and as ``rtseg run`` builds
+   it at its default ``--conf``) in this environment.
 3. Track the same detections with each baseline, in its own environment.
 4. Score everything with TrackEval in its environment and print a markdown table.
 
@@ -20,14 +21,21 @@ import argparse
 import json
 import subprocess
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from tracking_sequences import SCENES, Sequence, generate, to_detections, write_gt
 
+from rtseg.app.plan import ModelPlan
 from rtseg.tracking import MotWriter, Tracker
 
 SCRIPTS = Path(__file__).resolve().parent
-OURS = {"rtseg": {}, "rtseg-mask": {"use_mask_iou": True}}
+OURS: dict[str, Callable[[float], Tracker]] = {  # name: tracker for a frame rate
+    "rtseg": Tracker,
+    "rtseg-mask": partial(Tracker, use_mask_iou=True),
+    "rtseg-run": partial(Tracker.for_conf, ModelPlan().conf),  # `rtseg run`'s, default --conf
+}
 BASELINES = {
     "sv-bytetrack": "/tmp/venv-svbt/bin/python",
     "trackers-bytetrack": "/tmp/venv-trackers/bin/python",
@@ -51,11 +59,11 @@ def write_sequences(out: Path, names: list[str], seed: int, num_frames: int) -> 
     return dirs
 
 
-def run_ours(seq_dir: Path, name: str, options: dict) -> None:
-    """Track ``seq_dir``'s detections with rtseg and write ``<name>.txt``."""
+def run_ours(seq_dir: Path, name: str, make_tracker: Callable[[float], Tracker]) -> None:
+    """Track ``seq_dir``'s detections with ``make_tracker(fps)`` and write ``<name>.txt``."""
     sequence = Sequence.load(seq_dir / "sequence.npz")
-    tracker = Tracker(frame_rate=sequence.fps, **options)
-    with_masks = bool(options.get("use_mask_iou"))
+    tracker = make_tracker(sequence.fps)
+    with_masks = tracker.use_mask_iou
     with MotWriter(seq_dir / f"{name}.txt") as writer:
         for frame in range(1, sequence.num_frames + 1):
             writer.write(tracker.update(to_detections(sequence, frame, with_masks)), frame)
@@ -117,8 +125,8 @@ def main() -> None:
 
     seq_dirs = write_sequences(args.out, args.scenes, args.seed, args.frames)
     for seq_dir in seq_dirs:
-        for name, options in OURS.items():
-            run_ours(seq_dir, name, options)
+        for name, make_tracker in OURS.items():
+            run_ours(seq_dir, name, make_tracker)
     for name in BASELINES:
         run_python(
             getattr(args, f"{name.replace('-', '_')}_python"),

@@ -26,6 +26,7 @@ from rtseg import cli
 from rtseg.cli import commands
 from rtseg.engine.engines import gpu_usable
 from rtseg.pipeline import StageError
+from rtseg.tracking import LOW_THRESH
 from tests.conftest import SHARED, require_shared
 
 HANG_GUARD_S = 300  # generous: only here so a hang fails instead of blocking CI
@@ -136,6 +137,10 @@ def test_highway_clip_to_video_jsonl_and_mot(tmp_path, fp32_model, highway_clip)
     assert {int(row[0]) for row in rows} <= set(range(1, CLIP_FRAMES + 1))
     jsonl_ids = {d["track_id"] for record in records for d in record["detections"]}
     assert {int(row[1]) for row in rows} == jsonl_ids
+    # The tracker got detections below --conf (0.25), down to its low threshold: only its
+    # low-confidence association outputs such a one, carrying on a track.
+    confidences = [float(row[6]) for row in rows]
+    assert min(confidences) >= LOW_THRESH and sum(c < 0.25 for c in confidences) >= 5
 
 
 def test_folder_of_images(tmp_path, fp32_model):

@@ -19,9 +19,10 @@ class StreamPlan(StreamSpec):
     """One input (a :class:`~rtseg.pipeline.stream_spec.StreamSpec`) and everything else that
     is its own; outputs are final paths and URLs.
 
-    ``conf``/``classes`` narrow the shared model's detections for this stream only (None: the
-    model's own). ``jsonl`` is this stream's own file; a stream without one writes to the run's
-    shared file, when there is one. ``transport`` is RTSP's for the source and ``rtsp_out``.
+    ``conf``/``classes`` are this stream's own (None: the model's); the shared model keeps
+    what every stream needs (:meth:`RunPlan.model_filters`). ``jsonl`` is this stream's own
+    file; a stream without one writes to the run's shared file, when there is one.
+    ``transport`` is RTSP's for the source and ``rtsp_out``.
     """
 
     output: str | None = None
@@ -109,10 +110,9 @@ class RunPlan:
                 )
 
     def model_filters(self) -> tuple[float, tuple[int, ...] | None]:
-        """The shared model's confidence and classes: permissive enough for every stream."""
-        conf = min(
-            self.model.conf if stream.conf is None else stream.conf for stream in self.streams
-        )
+        """The shared model's confidence and classes: permissive enough for every stream (with
+        tracking, down to the trackers' low threshold)."""
+        conf = min(stream.kept_conf(self.model.conf, self.track) for stream in self.streams)
         chosen = [stream.classes or self.model.classes for stream in self.streams]
         if any(classes is None for classes in chosen):
             return conf, None

@@ -24,7 +24,7 @@ from rtseg.models import resolve_model
 from rtseg.pipeline import MultiPipeline, Pipeline, Stream, stop_on_signals
 from rtseg.pipeline.plan import load_segmenter
 from rtseg.serve import LiveViewSink
-from rtseg.sources import DEFAULT_FPS, Frame, FrameSource
+from rtseg.sources import Frame, FrameSource
 from rtseg.tracking import Tracker
 
 if TYPE_CHECKING:
@@ -100,8 +100,8 @@ class Runner:
         self.live[stream.name] = source.is_live
         return source
 
-    def _tracker(self, source: FrameSource) -> Tracker | None:
-        return Tracker(frame_rate=source.fps or DEFAULT_FPS) if self.plan.track else None
+    def _tracker(self, stream: StreamPlan, source: FrameSource) -> Tracker | None:
+        return stream.tracker(self.plan.model.conf, source.fps) if self.plan.track else None
 
     def _annotator(self, names: dict[int, str]) -> FrameAnnotator:
         return FrameAnnotator(names, trace=self.plan.trace)
@@ -109,21 +109,22 @@ class Runner:
     def _single(self, model: Any, stack: ExitStack) -> Pipeline:
         plan, (stream,) = self.plan, self.plan.streams
         source = self._open(stream, stack)
+        conf, classes = plan.model_filters()
         segmenter, workers = load_segmenter(
             model,
             source.is_live,
             device=plan.model.device,
             precision=plan.model.precision,
-            conf=plan.model.conf,
+            conf=conf,
             iou=plan.model.iou,
-            classes=plan.model.classes,
+            classes=classes,
         )
         sinks = open_outputs(plan, stream, source, segmenter.names, stack, title=source.name)
         on_frame = self.on_frame
         pipeline = Pipeline(
             source,
             segmenter,
-            self._tracker(source),
+            self._tracker(stream, source),
             sinks,
             self._annotator(segmenter.names),
             None if on_frame is None else lambda frame, found: on_frame(stream.name, frame, found),
@@ -157,9 +158,9 @@ class Runner:
                 stream.name,
                 source,
                 open_outputs(plan, stream, source, names, stack, shared_jsonl),
-                self._tracker(source),
+                self._tracker(stream, source),
                 self._annotator(names),
-                conf=plan.model.conf if stream.conf is None else stream.conf,
+                conf=stream.kept_conf(plan.model.conf, plan.track),
                 classes=stream.classes or plan.model.classes,
             )
             for stream, source in zip(plan.streams, sources, strict=True)
@@ -177,12 +178,12 @@ class Runner:
         # The model is checked here, before any actor (OpenVINO IR only loads in OpenVINO).
         device = "openvino" if is_openvino_model(Path(model)) else "cpu"
         names = Segmenter(model, device=device).names
-        conf, classes = plan.model_filters()
+        _, classes = plan.model_filters()
         spec = ModelSpec(
             model,
             device=plan.model.device,
             precision=plan.model.precision,
-            conf=conf,
+            conf=plan.model.conf,
             iou=plan.model.iou,
             classes=classes,
             track=plan.track,
@@ -202,7 +203,7 @@ class Runner:
                         stream.loop,
                         stream.realtime,
                         stream.transport,
-                        plan.model.conf if stream.conf is None else stream.conf,
+                        stream.conf,
                         stream.classes or plan.model.classes,
                     ),
                     outputs_of(stream),

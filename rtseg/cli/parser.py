@@ -62,7 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="streams file (YAML or JSON): several sources with names and per-stream options",
     )
-    run.add_argument("--conf", type=float, default=0.25, help="confidence threshold")
+    run.add_argument(
+        "--conf",
+        type=float,
+        default=0.25,
+        help="confidence threshold: what --no-track outputs; when tracking, what keeps (and from"
+        " 0.6 starts) tracks, while weaker detections down to 0.1 only carry tracks on",
+    )
     run.add_argument("--iou", type=float, default=0.7, help="NMS IoU threshold")
     run.add_argument("--classes", type=int, nargs="+", help="keep only these class ids")
     run.add_argument("--no-track", action="store_true", help="detections only, no track ids")

@@ -21,15 +21,16 @@ from rtseg.cluster.transfer import FrameResult, pack
 from rtseg.pipeline.multi import MultiPipeline, MultiSummary, Stream
 from rtseg.pipeline.plan import load_segmenter
 from rtseg.pipeline.stream_spec import StreamSpec
-from rtseg.sources import DEFAULT_FPS, Frame, FrameSource
-from rtseg.tracking import Tracker
+from rtseg.sources import Frame, FrameSource
 
 QUEUE_SIZE = 64  # frames waiting for the driver
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """The model every worker loads, and what is done with its detections."""
+    """The model every worker loads, and what is done with its detections: ``conf`` is the
+    run's ``--conf`` (a stream's own overrides it; the model keeps what every stream and its
+    tracker need), ``classes`` the classes the model keeps."""
 
     path: str
     device: str = "auto"
@@ -99,7 +100,9 @@ class StreamGroupWorker:
                 cores=self.cores,
                 device=self.model.device,
                 precision=self.model.precision,
-                conf=self.model.conf,
+                conf=min(
+                    spec.kept_conf(self.model.conf, self.model.track) for spec in self.streams
+                ),
                 iou=self.model.iou,
                 classes=None if self.model.classes is None else list(self.model.classes),
             )
@@ -111,10 +114,10 @@ class StreamGroupWorker:
             Stream(
                 spec.name,
                 sources[spec.name],
-                tracker=Tracker(frame_rate=sources[spec.name].fps or DEFAULT_FPS)
+                tracker=spec.tracker(self.model.conf, sources[spec.name].fps)
                 if self.model.track
                 else None,
-                conf=spec.conf,
+                conf=spec.kept_conf(self.model.conf, self.model.track),
                 classes=spec.classes,
             )
             for spec in self.streams

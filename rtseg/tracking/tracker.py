@@ -25,6 +25,20 @@ from rtseg.tracking.tracks import TrackState, TrackTable
 DETECTION_INDEX = "detection_index"
 """Key of ``tracked.data`` holding, per output row, the row of the input detections it came from."""
 
+LOW_THRESH = 0.1
+"""A run's low threshold (ByteTrack's, Ultralytics' ``track_low_thresh``): the weakest detection
+its tracker takes, to carry on a track it overlaps (README, *Tracking*)."""
+
+NEW_TRACK_THRESH = 0.6
+"""The weakest detection that starts a track in a run, unless its ``--conf`` is higher
+(ByteTrack's): lower ones start duplicate tracks on the partial boxes a detector adds inside an
+object (measured in README, *Tracking*)."""
+
+
+def detection_floor(conf: float) -> float:
+    """The weakest detection a tracked run at confidence ``conf`` keeps: its low threshold."""
+    return min(conf, LOW_THRESH)
+
 
 class Tracker:
     """Link detections across frames and give each object a stable ``tracker_id``.
@@ -76,7 +90,7 @@ class Tracker:
         frame_rate: float = 30,
         *,
         high_thresh: float = 0.5,
-        low_thresh: float = 0.1,
+        low_thresh: float = LOW_THRESH,
         new_track_thresh: float | None = None,
         match_thresh: float = 0.8,
         low_match_thresh: float = 0.5,
@@ -113,6 +127,19 @@ class Tracker:
         self.max_aspect_change = max_aspect_change
         self.lost_penalty = lost_penalty
         self.reset()
+
+    @classmethod
+    def for_conf(cls, conf: float, frame_rate: float = 30) -> Tracker:
+        """The tracker of a run at confidence ``conf`` (``rtseg run --conf``), fed detections
+        down to :func:`detection_floor`: those at or above ``conf`` keep tracks (the first
+        association) and, from :data:`NEW_TRACK_THRESH` or ``conf`` up, start them; weaker ones
+        only carry on tracks they overlap (the second)."""
+        return cls(
+            frame_rate,
+            high_thresh=conf,
+            low_thresh=detection_floor(conf),
+            new_track_thresh=max(conf, NEW_TRACK_THRESH),
+        )
 
     def reset(self) -> None:
         """Forget every track and restart ids at 1 (for a new, unrelated stream)."""

@@ -11,6 +11,7 @@ import pytest
 
 import rtseg
 from rtseg.errors import RtsegError
+from rtseg.tracking import LOW_THRESH
 from tests.conftest import SHORT_CLIP_FRAMES
 
 CLIP_FRAMES = 221
@@ -33,7 +34,9 @@ def test_track_yields_every_frame_in_order_with_track_ids(fp32_model, highway_cl
     assert results[0].image.shape == (540, 960, 3)
     found = [result.detections for result in results]
     assert all(d.tracker_id is not None for d in found)
-    assert min(float(d.confidence.min()) for d in found if len(d)) >= 0.3
+    # conf=0.3 keeps and starts tracks; weaker detections only carry them on (the tracker's
+    # low-confidence association).
+    assert LOW_THRESH <= min(float(d.confidence.min()) for d in found if len(d)) < 0.3
     cars = Counter(
         int(track_id)
         for d in found
@@ -67,6 +70,7 @@ def test_segment_has_no_track_ids_and_several_sources_are_named(
     per_stream = Counter(result.stream for result in results)
     assert per_stream == {"highway-dashcam-960x540": SHORT_CLIP_FRAMES, "highway": 4}
     assert all(result.detections.tracker_id is None for result in results)
+    assert min(float(r.detections.confidence.min()) for r in results if len(r.detections)) >= 0.25
 
 
 def test_without_stream_the_run_goes_to_the_end_and_writes_its_outputs(

@@ -9,6 +9,7 @@ import numpy as np
 
 from rtseg.cluster import ModelSpec, StreamGroupWorker, StreamSpec
 from rtseg.cluster.driver import RaySummary, groups
+from rtseg.tracking import LOW_THRESH
 
 HANG_GUARD_S = 120.0
 
@@ -45,6 +46,16 @@ def test_runs_its_streams_and_resumes_recorded_ones(fp32_model, highway_clip):
     assert any(r.crops for r in results["b"])
     tracked = [r.detections.tracker_id for r in results["b"] if len(r.detections)]
     assert tracked and all(ids is not None and np.all(ids > 0) for ids in tracked)
+
+
+def test_a_streams_tracker_carries_its_tracks_below_its_conf(fp32_model, short_clip):
+    spec = StreamSpec("a", str(short_clip), conf=0.5)
+    worker = StreamGroupWorker(ModelSpec(str(fp32_model), device="cpu"), [spec], 1)
+    worker.start({})
+    results, last = drain(worker)
+    assert last.error is None
+    found = [float(c) for result in results["a"] for c in result.detections.confidence]
+    assert min(found) >= LOW_THRESH and any(c < 0.5 for c in found)
 
 
 def test_streams_are_dealt_round_robin():

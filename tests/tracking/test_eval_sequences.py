@@ -118,7 +118,7 @@ def test_mask_iou_variant_runs_on_generated_masks():
 
 def test_eval_writes_gt_and_mot_files(tmp_path):
     (seq_dir,) = eval_tracker.write_sequences(tmp_path, ["speeds"], seed=0, num_frames=30)
-    eval_tracker.run_ours(seq_dir, "rtseg", {})
+    eval_tracker.run_ours(seq_dir, "rtseg", Tracker)
     gt = np.loadtxt(seq_dir / "gt.txt", delimiter=",", ndmin=2)
     ours = np.loadtxt(seq_dir / "rtseg.txt", delimiter=",", ndmin=2)
     assert gt.shape[1] == 9 and ours.shape[1] == 10 and len(ours) > 0

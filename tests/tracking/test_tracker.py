@@ -8,7 +8,7 @@ import supervision as sv
 
 import rtseg.tracking.assignment as assignment
 from rtseg.errors import RtsegError
-from rtseg.tracking import DETECTION_INDEX, Tracker
+from rtseg.tracking import DETECTION_INDEX, LOW_THRESH, NEW_TRACK_THRESH, Tracker, detection_floor
 
 
 def box(cx: float, cy: float, w: float = 40.0, h: float = 80.0) -> list[float]:
@@ -106,6 +106,36 @@ def test_low_confidence_detection_keeps_a_track_alive_but_cannot_start_one():
     assert out.data[DETECTION_INDEX].tolist() == [0]
     out = tracker.update(dets([box(112, 100), box(500, 100)], scores=[0.9, 0.3]))
     assert out.tracker_id.tolist() == [1]
+
+
+@pytest.mark.parametrize(
+    ("conf", "high", "low", "new"),
+    [
+        (0.25, 0.25, LOW_THRESH, NEW_TRACK_THRESH),
+        (0.7, 0.7, LOW_THRESH, 0.7),
+        (0.05, 0.05, 0.05, 0.6),
+    ],
+)
+def test_a_runs_tracker_follows_its_conf(conf, high, low, new):
+    tracker = Tracker.for_conf(conf, frame_rate=15)
+    assert (tracker.high_thresh, tracker.low_thresh, tracker.new_track_thresh) == (high, low, new)
+    assert detection_floor(conf) == low
+    assert tracker.max_missed == Tracker(frame_rate=15).max_missed
+
+
+def test_a_runs_tracker_carries_a_track_on_below_conf_but_starts_none_there():
+    tracker = Tracker.for_conf(0.25)
+    run(tracker, [dets([box(100 + 3 * t, 100)]) for t in range(3)])
+    # Below conf: carries track 1 on (the second association), starts nothing.
+    out = tracker.update(dets([box(109, 100), box(500, 100)], scores=[0.15, 0.2]))
+    assert out.tracker_id.tolist() == [1] and out.confidence.tolist() == [0.15]
+    # From conf up: keeps the track in the first association; a new one needs 0.6.
+    out = tracker.update(dets([box(112, 100), box(500, 100)], scores=[0.3, 0.5]))
+    assert out.tracker_id.tolist() == [1]
+    out = tracker.update(dets([box(115, 100), box(500, 100)], scores=[0.3, 0.6]))
+    assert out.tracker_id.tolist() == [1]  # the new one is tentative for a frame
+    out = tracker.update(dets([box(118, 100), box(500, 100)], scores=[0.3, 0.3]))
+    assert out.tracker_id.tolist() == [1, 2]
 
 
 def test_stream_gap_longer_than_buffer_keeps_tracks():
