@@ -66,10 +66,3 @@ def encoded_highway_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Where the RTSP test server keeps its H.264 encoding of the clip between its starts (it
     writes it at its first start; tests/rtsp_server.py)."""
     return tmp_path_factory.mktemp("rtsp") / f"{HIGHWAY_CLIP.stem}.units"
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that send SIGINT to the test process itself run first. After OpenVINO has run in
-    this process, a self-sent SIGINT crashes it (SIGSEGV; OpenVINO 2026.4, seen only inside
-    pytest, not in `rtseg run`): a known problem being investigated, not hidden by a skip."""
-    items.sort(key=lambda item: "sigint_raises" not in getattr(item, "fixturenames", ()))

@@ -5,6 +5,15 @@ The model is compiled with OpenVINO's THROUGHPUT hint when frames may run side b
 infer requests as the compiled model finds optimal serves ``run`` from that many threads at
 once; callers that need order (the pipeline's lanes) keep it themselves. OpenVINO is imported
 here only, so the base install does not need it.
+
+Every model is compiled by one ``openvino.Core`` kept for the life of the process
+(:func:`shared_core`). On Linux, OpenVINO's CPU plugin gives the thread that creates it an
+alternate signal stack of its own and unmaps that memory when the plugin is destroyed, restoring
+the previous stack only when the destroying thread is the creating one with that stack still
+current. A plugin per model, destroyed with its last compiled model on whatever thread dropped it
+(a pipeline thread, or the garbage collector running on one), left the creating thread, the main
+thread, signalling onto unmapped memory: the next SIGINT (Python's handlers run on the alternate
+stack) was a SIGSEGV. One Core means one CPU plugin per process, never destroyed while it runs.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from __future__ import annotations
 import importlib
 import logging
 import queue
+import threading
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -43,6 +53,21 @@ def import_openvino() -> ModuleType:
         return importlib.import_module("openvino")
     except ImportError as error:
         raise RtsegError(f"OpenVINO is not installed: {INSTALL_OPENVINO}") from error
+
+
+_core_lock = threading.Lock()
+_core: Any = None
+
+
+def shared_core() -> Any:
+    """The process's one ``openvino.Core``, made on first use and never released: its device
+    plugins (and the CPU plugin's alternate signal stack, see the module's note) live as long as
+    the process."""
+    global _core
+    with _core_lock:
+        if _core is None:
+            _core = import_openvino().Core()
+        return _core
 
 
 def model_file(model: Path) -> Path:
@@ -123,7 +148,7 @@ class OpenVinoRuntime:
 
     def __init__(self, model: Path, target: str, options: RuntimeOptions) -> None:
         ov = import_openvino()
-        core = ov.Core()
+        core = shared_core()
         path = model_file(model)
         source = read_model(ov, path)
         self.metadata = read_metadata(source, path)

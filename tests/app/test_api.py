@@ -1,10 +1,15 @@
 """rtseg.track / rtseg.segment on the shared clip: every frame in order, tracks, outputs, and a
-loop left early that leaves no thread behind and a playable file."""
+loop left early (break, an error, Ctrl-C) that leaves no thread behind and a playable file."""
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
 import threading
 from collections import Counter
+from pathlib import Path
 
 import av
 import pytest
@@ -15,6 +20,8 @@ from rtseg.tracking import LOW_THRESH
 from tests.conftest import SHORT_CLIP_FRAMES
 
 CLIP_FRAMES = 221
+CTRL_C_SCRIPT = Path(__file__).with_name("track_until_ctrl_c.py")
+HANG_GUARD_S = 300  # only here so that a hang fails instead of blocking the run
 
 
 def rtseg_threads() -> list[threading.Thread]:
@@ -60,6 +67,47 @@ def test_breaking_the_loop_stops_the_run_and_leaves_a_playable_video(
     with av.open(str(video)) as container:
         written = sum(1 for _ in container.decode(video=0))
     assert 10 <= written < CLIP_FRAMES  # the frames in flight when the loop ended, no more
+
+
+def test_ctrl_c_in_a_loop_over_openvino_stops_the_run_cleanly(tmp_path, fp32_model, highway_clip):
+    """Ctrl-C in a script looping over ``rtseg.track(..., device="openvino")``, in a process
+    where OpenVINO ran before and was freed off the main thread (tests/app/track_until_ctrl_c.py):
+    KeyboardInterrupt leaves the loop, which stops the run and closes the outputs, and the
+    process ends by SIGINT, as Python ends on an uncaught KeyboardInterrupt. (It used to end
+    by SIGSEGV: see the note in rtseg/engine/ov_runtime.py.)"""
+    video, jsonl = tmp_path / "out.mp4", tmp_path / "out.jsonl"
+    command = [sys.executable, "-X", "faulthandler", CTRL_C_SCRIPT, fp32_model, highway_clip]
+    process = subprocess.Popen(
+        [*map(str, command), str(video), str(jsonl)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    guard = threading.Timer(HANG_GUARD_S, process.kill)
+    guard.start()
+    try:
+        assert process.stdout is not None
+        seen = []
+        for line in process.stdout:  # the loop's frame indices, one a line
+            seen.append(int(line))
+            if len(seen) == 5:
+                process.send_signal(signal.SIGINT)
+                break
+        rest, stderr = process.communicate()
+    finally:
+        guard.cancel()
+        process.kill()
+    assert process.returncode == -signal.SIGINT, stderr
+    assert stderr.rstrip().endswith("KeyboardInterrupt"), stderr
+    seen += [int(line) for line in rest.split()]
+    assert seen == list(range(len(seen)))
+
+    records = [json.loads(line) for line in jsonl.read_text().splitlines()]  # each line whole
+    assert len(seen) <= len(records) < CLIP_FRAMES  # every frame the loop saw, then it stopped
+    assert [record["frame"] for record in records] == list(range(len(records)))
+    with av.open(str(video)) as container:
+        assert sum(1 for _ in container.decode(video=0)) == len(records)
 
 
 def test_segment_has_no_track_ids_and_several_sources_are_named(
