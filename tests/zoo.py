@@ -10,6 +10,7 @@ MP4s with a display rotation (a phone held upright).
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 from pathlib import Path
@@ -53,9 +54,11 @@ def make(name: str, clip: Path, folder: Path) -> Path:
     return target
 
 
+@functools.cache
 def probe(path: Path) -> dict:
     """What FFmpeg decodes from ``path``'s video: ``frames`` (``ffprobe -count_frames``) and
-    the ``size`` players show (coded size, turned by the display rotation)."""
+    the ``size`` players show (coded size, turned by the display rotation); asked once per
+    file (the files are not changed after they are made)."""
     done = subprocess.run(
         [
             "ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-of", "json",
