@@ -11,10 +11,11 @@ import re
 import select
 import shutil
 import subprocess
-import time
 
 import numpy as np
 import pytest
+
+from tests.waiting import wait_until
 
 SCREEN = (1920, 1080)
 START_GUARD_S = 30.0  # hang guards only
@@ -182,14 +183,3 @@ class ClientMessage(ctypes.Structure):
         ("data", ctypes.c_long * 5),
         ("padding", ctypes.c_long * 24),
     ]
-
-
-def wait_until(condition, guard_s: float, what: str, alive=None):
-    """Poll ``condition`` until it returns something truthy (returned); fail after ``guard_s``
-    or as soon as ``alive()`` says the program under test has ended."""
-    deadline = time.monotonic() + guard_s
-    while not (result := condition()):
-        assert alive is None or alive(), f"the program ended before {what}"
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-    return result

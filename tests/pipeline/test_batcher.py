@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -11,18 +10,22 @@ import supervision as sv
 
 from rtseg.pipeline.batcher import InferenceBatcher, detection_filter
 from tests.pipeline.fakes import HANG_GUARD_S
+from tests.waiting import wait_until
 
 
 class GatedModel:
-    """Echoes its input; the first call waits for ``gate`` so the next requests pile up."""
+    """Echoes its input; the first call sets ``entered`` and waits for ``gate``, so the next
+    requests pile up."""
 
     def __init__(self, fail: bool = False) -> None:
+        self.entered = threading.Event()
         self.gate = threading.Event()
         self.batch_sizes: list[int] = []
         self._fail = fail
 
     def infer(self, blob: np.ndarray) -> list[np.ndarray]:
         if not self.batch_sizes:
+            self.entered.set()
             assert self.gate.wait(HANG_GUARD_S)
         self.batch_sizes.append(len(blob))
         if self._fail:
@@ -44,13 +47,10 @@ def submit_while_gated(batcher: InferenceBatcher, model: GatedModel, blobs: list
     threads = [threading.Thread(target=call, args=(i,)) for i in range(len(blobs))]
     batcher.start()
     threads[0].start()
-    deadline = time.monotonic() + HANG_GUARD_S
-    while batcher.waiting and time.monotonic() < deadline:  # the worker took the first
-        time.sleep(0.001)
+    assert model.entered.wait(HANG_GUARD_S), "the worker never took the first request"
     for thread in threads[1:]:
         thread.start()
-    while batcher.waiting < len(blobs) - 1 and time.monotonic() < deadline:
-        time.sleep(0.001)
+    wait_until(lambda: batcher.waiting == len(blobs) - 1, HANG_GUARD_S, "the rest to queue up")
     model.gate.set()
     for thread in threads:
         thread.join(HANG_GUARD_S)

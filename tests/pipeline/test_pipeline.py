@@ -22,6 +22,9 @@ from tests.pipeline.fakes import (
     RecordingSink,
     run_guarded,
 )
+from tests.waiting import wait_until
+
+PIPELINE_HOLDS = 7  # frames held at queue_size=1: one in each of the 4 stages and 3 queues
 
 
 def rtseg_threads() -> list[threading.Thread]:
@@ -54,9 +57,10 @@ def test_recorded_reader_waits_on_back_pressure():
     pipeline = Pipeline(source, FakeSegmenter(), sinks=[sink], queue_size=1)
     runner = threading.Thread(target=pipeline.run)
     runner.start()
+    # Full, however long that takes on this machine; then given time to read past its bound.
+    wait_until(lambda: source.reads >= PIPELINE_HOLDS, HANG_GUARD_S, "the pipeline to fill up")
     time.sleep(0.5)
-    # capture, infer, post and render each hold one packet; three queues hold one each
-    assert source.reads <= 7
+    assert source.reads == PIPELINE_HOLDS
     sink.gate.set()
     runner.join(HANG_GUARD_S)
     assert not runner.is_alive()
@@ -215,22 +219,35 @@ def sigint_raises():
     signal.signal(signal.SIGINT, previous)
 
 
+def interrupt_once_written(sink: RecordingSink) -> None:
+    """Send this process SIGINT once ``sink`` has written a frame: mid-run on any machine,
+    where a fixed delay can fall before the first frame (or the run) on a slow one."""
+
+    def interrupt() -> None:
+        try:
+            wait_until(lambda: sink.indices, HANG_GUARD_S, "a frame written")
+        finally:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt, daemon=True).start()
+
+
 @pytest.mark.usefixtures("sigint_raises")
 def test_ctrl_c_interrupts_cleanly():
     sink = RecordingSink(delay_s=0.005)
     pipeline = Pipeline(FakeSource(None), FakeSegmenter(), sinks=[sink])
-    threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+    interrupt_once_written(sink)
     with pytest.raises(KeyboardInterrupt):
         pipeline.run()
     assert sink.closed == 1
-    assert sink.indices == list(range(len(sink.indices)))
+    assert sink.indices and sink.indices == list(range(len(sink.indices)))
 
 
 @pytest.mark.usefixtures("sigint_raises")
 def test_signal_handlers_turn_sigint_into_a_stop():
     sink = RecordingSink(delay_s=0.005)
     pipeline = Pipeline(FakeSource(None), FakeSegmenter(), sinks=[sink])
-    threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+    interrupt_once_written(sink)
     with stop_on_signals(pipeline.stop) as caught:
         summary = pipeline.run()
     assert caught.exit_code == 128 + signal.SIGINT

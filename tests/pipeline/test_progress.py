@@ -13,6 +13,7 @@ from rtseg.sources import Outage
 from tests.pipeline.fakes import FakeSegmenter, FakeSource
 
 OUTAGES = [Outage(10.0, 14.6, 114), Outage(20.0, 27.5, 186)]
+NOW = 1000.0  # where time.monotonic() stands still while the status line is read
 
 
 class ReconnectingSource(FakeSource):
@@ -40,10 +41,12 @@ def test_outage_text_sums_duration_and_frames():
     assert outage_text(OUTAGES) == "2 (12.1 s, ~300 frames lost in all)"
 
 
-def test_status_line_shows_latency_max_and_the_source_link():
+def test_status_line_shows_latency_max_and_the_source_link(monkeypatch):
+    # A stopped clock: the ages below are exact, not what a busy machine lets pass meanwhile.
+    monkeypatch.setattr(time, "monotonic", lambda: NOW)
     stats = Stats(("capture",))
     for _ in range(3):
-        stats.frame_done(time.monotonic() - 0.05)
+        stats.frame_done(NOW - 0.05)
     text = status_text(stats, 7, ReconnectingSource(OUTAGES[:1], lost_for_s=3.2))
     assert "3 frames" in text and "dropped 7" in text
     assert "latency p50/p95/max 50/50/50 ms" in text
