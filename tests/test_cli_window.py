@@ -29,6 +29,8 @@ SAME = 12  # per-pixel difference of the same picture decoded twice (colour conv
 DRAWN = 40  # per-pixel difference of something drawn over the picture
 LABEL_ROOM = (8, 40, 140, 8)  # around a box (left, top, right, bottom): its label, its outline
 GRABS = 4  # screen grabs a second apart, from the first frame painted
+GRAB_POLL_S = 0.5  # between grabs waiting for the first frame: each one runs ffmpeg, which
+# competes with the run and the X server for the CPU
 PICTURE_COLOURS = 100  # a window not painted yet is flat (Qt's grey, black); a frame has ~27000
 
 
@@ -79,7 +81,7 @@ def screen_grabs(x: XServer, process: subprocess.Popen, geometry: tuple) -> list
     def alive() -> bool:
         return process.poll() is None
 
-    grabs = wait_until(picture, HANG_GUARD_S, "a frame painted in the window", alive)
+    grabs = wait_until(picture, HANG_GUARD_S, "a frame painted in the window", alive, GRAB_POLL_S)
     while len(grabs) < GRABS and alive():
         time.sleep(1.0)
         grab = x.grab(*geometry)

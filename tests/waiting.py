@@ -16,13 +16,14 @@ def wait_until(
     guard_s: float,
     what: str,
     alive: Callable[[], bool] | None = None,
+    poll_s: float = POLL_S,
 ) -> T:
     """Poll ``condition`` until it returns something truthy (returned); fail after ``guard_s``
     (a hang guard: never a speed check) or as soon as ``alive()`` says the program under test
-    has ended."""
+    has ended. ``poll_s``: between two tries (longer for a costly condition)."""
     deadline = time.monotonic() + guard_s
     while not (result := condition()):
         assert alive is None or alive(), f"the program ended before {what}"
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(POLL_S)
+        time.sleep(poll_s)
     return result
