@@ -1,7 +1,7 @@
 """Translucent instance masks, blended only inside each instance's box.
 
-A full-frame blend per instance costs O(instances x frame); blending the box region costs
-O(box area). Each palette color has a precomputed per-channel lookup table
+A full-frame blend per instance costs O(instances x frame); blending the box crop each mask is
+kept as costs O(box area). Each palette color has a precomputed per-channel lookup table
 ``v -> v * (1 - opacity) + color * opacity``, so a blend is one ``cv2.LUT`` over the box and one
 masked copy back, with no float arithmetic per pixel.
 """
@@ -11,6 +11,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import supervision as sv
+from supervision.detection.compact_mask import CompactMask
+
+from rtseg.masks import box_crops
 
 
 def blend_tables(palette: sv.ColorPalette, opacity: float) -> np.ndarray:
@@ -33,24 +36,23 @@ def pixel_boxes(xyxy: np.ndarray, width: int, height: int) -> np.ndarray:
 
 def blend_masks(
     scene: np.ndarray,
-    masks: np.ndarray,
+    masks: np.ndarray | CompactMask,
     xyxy: np.ndarray,
     color_index: np.ndarray,
     tables: np.ndarray,
 ) -> np.ndarray:
-    """Tint ``scene`` (HxWx3 uint8, in place) where each (N, H, W) bool mask is set.
+    """Tint ``scene`` (HxWx3 uint8, in place) where each mask is set, reading only its box crop.
 
-    Only pixels inside an instance's box are considered, so mask pixels outside the box are not
-    drawn (engine masks are cropped to their boxes). Larger boxes are drawn first so small
+    Mask pixels outside an instance's box are not drawn (engine masks are crops of their
+    boxes; dense (N, H, W) masks are cut to them). Larger boxes are drawn first so small
     instances stay visible on top. ``color_index`` picks each instance's table (modulo palette).
     """
     boxes = pixel_boxes(xyxy, scene.shape[1], scene.shape[0])
     areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    crops = list(box_crops(masks, xyxy))
     for i in np.argsort(-areas, kind="stable"):
-        x1, y1, x2, y2 = boxes[i]
-        if areas[i] <= 0:
-            continue
-        region = scene[y1:y2, x1:x2]
+        crop, x, y = crops[i]
+        region = scene[y : y + crop.shape[0], x : x + crop.shape[1]]
         tinted = cv2.LUT(region, tables[color_index[i] % len(tables)])
-        np.copyto(region, tinted, where=masks[i, y1:y2, x1:x2, None])
+        np.copyto(region, tinted, where=crop[..., None])
     return scene

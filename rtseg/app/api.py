@@ -18,7 +18,7 @@ import os
 import queue
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -39,7 +39,7 @@ Source = str | int | os.PathLike[str]
 class Result:
     """One processed frame: ``stream`` (the source's name), the source ``frame`` (its
     ``image``, ``index`` and ``time_ms``) and its ``detections`` (with ``tracker_id`` when
-    tracking)."""
+    tracking; ``mask`` one (N, H, W) bool array)."""
 
     stream: str
     frame: Frame
@@ -132,6 +132,14 @@ def _start(
     return _results(plan)
 
 
+def with_frame_masks(detections: sv.Detections) -> sv.Detections:
+    """``detections`` with their masks as one (N, H, W) bool array, as callers read them (the
+    run keeps them as box crops; :mod:`rtseg.masks`)."""
+    if detections.mask is None:
+        return detections
+    return replace(detections, mask=np.asarray(detections.mask))
+
+
 def _results(plan: RunPlan) -> Iterator[Result]:
     """Run ``plan`` in a background thread and yield its results as they come."""
     handoff: queue.Queue[Result] = queue.Queue(maxsize=1)
@@ -140,7 +148,7 @@ def _results(plan: RunPlan) -> Iterator[Result]:
     outcome: dict[str, Any] = {}
 
     def deliver(name: str, frame: Frame, detections: sv.Detections) -> None:
-        result = Result(name, frame, detections)
+        result = Result(name, frame, with_frame_masks(detections))
         if runner.live[name]:  # keep only the newest: replace what the caller has not taken
             with replacing:
                 with contextlib.suppress(queue.Empty):

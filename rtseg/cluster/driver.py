@@ -25,7 +25,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from rtseg.annotate import FrameAnnotator
-from rtseg.cluster.transfer import FrameResult, unpack
+from rtseg.cluster.transfer import FrameResult
 from rtseg.cluster.worker import ModelSpec, Poll, SourceFacts, StreamGroupWorker
 from rtseg.errors import RtsegError
 from rtseg.pipeline.multi import MultiSummary
@@ -371,7 +371,7 @@ class RayPipeline:
     def _write(self, result: FrameResult) -> None:
         """One frame to its stream's sinks, track IDs shifted past earlier worker runs."""
         progress = self._progress[result.stream]
-        frame, detections = unpack(result)
+        frame, detections = result.frame, result.detections
         if detections.tracker_id is not None and len(detections):
             detections.tracker_id = detections.tracker_id + progress.id_offset
             progress.max_id = max(progress.max_id, int(np.max(detections.tracker_id)))

@@ -1,11 +1,12 @@
-"""Instance masks at frame resolution from mask coefficients and prototypes (pure numpy).
+"""Instance masks at frame resolution from mask coefficients and prototypes.
 
 Reproduces Ultralytics' ``process_mask_native`` (``retina_masks=True``): the prototypes are
 upsampled by a small factor (1, 2 or 4) so their letterbox padding falls on whole pixels, the
 padding is cut off, the mask LOGITS are bilinearly resized (PyTorch ``align_corners=False``) to the
 frame, cropped to the box and thresholded at 0. Both resizes are linear and separable, so each
 axis collapses into one (frame pixels x prototype pixels) matrix; each instance then only
-computes the pixels inside its own box from the small prototype window under it.
+computes the pixels inside its own box from the small prototype window under it, and keeps
+just those: a box crop in a supervision ``CompactMask`` (:mod:`rtseg.masks`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import supervision as sv
+from supervision.detection.compact_mask import CompactMask
 
 
 @dataclass(frozen=True)
@@ -81,15 +84,18 @@ def _window(axis: AxisResampling, start: int, stop: int) -> tuple[np.ndarray, sl
 
 def instance_masks(
     coefficients: np.ndarray, prototypes: np.ndarray, xyxy: np.ndarray, frame_hw: tuple[int, int]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Boolean (N, H, W) masks for N instances, each non-zero only inside its frame-pixel box,
-    and which of them are non-empty (Ultralytics drops detections whose mask is empty).
+) -> tuple[CompactMask, np.ndarray]:
+    """The masks of N instances, each cut to its frame-pixel box, and which of them are
+    non-empty: the ``CompactMask`` holds only those (Ultralytics drops detections whose mask is
+    empty).
 
     ``prototypes`` is one image's ``[nm, mh, mw]``; ``xyxy`` boxes are in frame pixels.
     """
     num_protos = prototypes.shape[0]
     rows, cols = mask_resampling(frame_hw, prototypes.shape[1:])
-    masks = np.zeros((len(xyxy), *frame_hw), dtype=bool)
+    rles: list[np.ndarray] = []
+    shapes: list[tuple[int, int]] = []
+    corners: list[tuple[int, int]] = []
     nonempty = np.zeros(len(xyxy), dtype=bool)
     for index, (x1, y1, x2, y2) in enumerate(xyxy):
         x_start, x_stop = box_pixel_range(x1, x2)
@@ -101,6 +107,15 @@ def instance_masks(
         window = prototypes[:, row_band, col_band]
         logits = (coefficients[index] @ window.reshape(num_protos, -1)).reshape(window.shape[1:])
         inside = (row_weights @ logits @ col_weights.T) > 0
-        masks[index, y_start:y_stop, x_start:x_stop] = inside
-        nonempty[index] = inside.any()
+        if inside.any():
+            nonempty[index] = True
+            rles.append(np.asarray(sv.mask_to_rle(inside), dtype=np.int32))
+            shapes.append(inside.shape)
+            corners.append((x_start, y_start))
+    masks = CompactMask(
+        rles,
+        np.array(shapes, dtype=np.int32).reshape(-1, 2),
+        np.array(corners, dtype=np.int32).reshape(-1, 2),
+        frame_hw,
+    )
     return masks, nonempty

@@ -1,4 +1,4 @@
-"""``Segmenter``: one BGR frame in, ``supervision.Detections`` with pixel masks out."""
+"""``Segmenter``: one BGR frame in, ``supervision.Detections`` with pixel masks (box crops) out."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ class Segmenter:
     available), ``cpu``, ``cuda[:N]``, ``tensorrt[:N]`` or ``openvino[:CPU|:GPU]``;
     ``provider`` tells what really runs the model. ``precision`` (auto, f32, bf16) and
     ``throughput`` (frames side by side rather than one at a time) tune OpenVINO; ``threads``
-    are onnxruntime's threads per inference and ``cores`` OpenVINO's in all.
+    are onnxruntime's threads per inference and ``cores`` OpenVINO's in all. Masks come as box
+    crops (a supervision ``CompactMask``; ``mask[i]`` and ``np.asarray(mask)`` are frame-size).
     """
 
     def __init__(
@@ -195,7 +196,7 @@ class Segmenter:
         xyxy = boxes_to_frame(candidates.xyxy, box)
         masks, nonempty = instance_masks(candidates.coefficients, prototypes, xyxy, box.frame_hw)
         if not nonempty.all():
-            xyxy, masks, candidates = xyxy[nonempty], masks[nonempty], candidates.take(nonempty)
+            xyxy, candidates = xyxy[nonempty], candidates.take(nonempty)
         return sv.Detections(
             xyxy=xyxy.reshape(-1, 4),
             mask=masks,

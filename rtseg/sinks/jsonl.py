@@ -20,21 +20,43 @@ from typing import Any
 import numpy as np
 import supervision as sv
 from pycocotools import mask as mask_utils
+from supervision.detection.compact_mask import CompactMask
 
 from rtseg.annotate.labels import class_names
+from rtseg.masks import box_crops
 from rtseg.sinks.base import open_text
 from rtseg.sources import Frame
 
 
-def encode_masks(masks: np.ndarray) -> list[dict[str, Any]]:
-    """COCO compressed RLE (``{"size": [H, W], "counts": str}``) for each (N, H, W) mask."""
-    if len(masks) == 0:
+def encode_masks(masks: np.ndarray | CompactMask, xyxy: np.ndarray) -> list[dict[str, Any]]:
+    """COCO compressed RLE (``{"size": [H, W], "counts": str}``) of each frame-size mask, made
+    from its box crop: no (H, W) mask is built."""
+    height, width = masks.shape[1:]
+    counts = [frame_runs(crop, x, y, height, width) for crop, x, y in box_crops(masks, xyxy)]
+    if not counts:
         return []
-    encoded = mask_utils.encode(np.asfortranarray(masks.transpose(1, 2, 0), dtype=np.uint8))
+    encoded = mask_utils.frPyObjects(
+        [{"size": [height, width], "counts": runs} for runs in counts], height, width
+    )
     return [
         {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")}
         for rle in encoded
     ]
+
+
+def frame_runs(crop: np.ndarray, x: int, y: int, height: int, width: int) -> np.ndarray:
+    """The COCO run lengths (column-major, from a run of zeros) of the (height, width) mask that
+    is ``crop`` at ``x``, ``y`` and empty elsewhere, as ``pycocotools.mask.encode`` counts them."""
+    crop_h, crop_w = crop.shape
+    columns = np.zeros((crop_w, crop_h + 2), dtype=np.int8)  # each column padded with a 0 each end
+    columns[:, 1:-1] = crop.T
+    column, row = np.nonzero(np.diff(columns, axis=1))  # a run's start, then its end, in order
+    edges = (x + column) * height + y + row
+    if crop_h == height:  # a run ending at a column's foot and one starting at the next's top
+        touching = np.flatnonzero(edges[1:-1:2] == edges[2::2]) * 2 + 1
+        edges = np.delete(edges, np.concatenate([touching, touching + 1]))
+    runs = np.diff(edges, prepend=0, append=height * width)
+    return runs if runs[-1] else runs[:-1]  # no empty last run (the mask ends on a set pixel)
 
 
 def frame_record(
@@ -44,7 +66,11 @@ def frame_record(
     height, width = frame.image.shape[:2]
     count = len(detections)
     track_ids = [None] * count if detections.tracker_id is None else detections.tracker_id.tolist()
-    masks = [None] * count if detections.mask is None else encode_masks(detections.mask)
+    masks = (
+        [None] * count
+        if detections.mask is None
+        else encode_masks(detections.mask, detections.xyxy)
+    )
     rows = zip(
         track_ids,
         detections.class_id.tolist(),

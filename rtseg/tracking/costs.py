@@ -8,9 +8,11 @@ crops overlap are read, never a full frame.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
+from supervision.detection.compact_mask import CompactMask
+
+from rtseg.masks import box_crops
 
 GATED_COST = 2.0
 """Cost given to forbidden pairs: above any match threshold, yet finite for the solvers."""
@@ -70,32 +72,17 @@ class MaskCrop:
     y: int
     area: int
 
-    @classmethod
-    def from_frame_mask(cls, mask: np.ndarray, box: np.ndarray) -> MaskCrop:
-        """Cut a full-frame (H, W) mask to ``box`` (xyxy, clipped to the frame)."""
-        height, width = mask.shape
-        x0 = int(np.clip(np.floor(box[0]), 0, width))
-        y0 = int(np.clip(np.floor(box[1]), 0, height))
-        x1 = int(np.clip(np.ceil(box[2]), x0, width))
-        y1 = int(np.clip(np.ceil(box[3]), y0, height))
-        crop = np.ascontiguousarray(mask[y0:y1, x0:x1], dtype=bool)
-        return cls(crop, x0, y0, int(np.count_nonzero(crop)))
-
     def moved_to(self, x: int, y: int) -> MaskCrop:
         """The same mask with its top-left pixel at ``(x, y)``."""
         return MaskCrop(self.mask, x, y, self.area)
 
 
-def mask_crops(masks: Any, xyxy: np.ndarray) -> list[MaskCrop]:
-    """One crop per detection from ``Detections.mask``: a dense (N, H, W) array is cut to the
-    boxes; a supervision ``CompactMask`` (already stored as crops) is decoded crop by crop."""
-    if hasattr(masks, "crop") and hasattr(masks, "offsets"):
-        crops = [masks.crop(i) for i in range(len(masks))]
-        return [
-            MaskCrop(crop, int(x), int(y), int(np.count_nonzero(crop)))
-            for crop, (x, y) in zip(crops, masks.offsets, strict=True)
-        ]
-    return [MaskCrop.from_frame_mask(m, b) for m, b in zip(masks, xyxy, strict=True)]
+def mask_crops(masks: np.ndarray | CompactMask, xyxy: np.ndarray) -> list[MaskCrop]:
+    """One decoded crop per detection from ``Detections.mask`` (box crops, or a dense
+    (N, H, W) array cut to the boxes)."""
+    return [
+        MaskCrop(crop, x, y, int(np.count_nonzero(crop))) for crop, x, y in box_crops(masks, xyxy)
+    ]
 
 
 def crop_iou(a: MaskCrop, b: MaskCrop) -> float:

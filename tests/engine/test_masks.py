@@ -1,4 +1,4 @@
-"""Box-window mask computation equals Ultralytics' whole-frame procedure."""
+"""Box-window mask computation equals Ultralytics' whole-frame procedure; masks are box crops."""
 
 from __future__ import annotations
 
@@ -50,10 +50,13 @@ def test_box_window_equals_whole_frame_procedure(frame_hw):
         ],
         np.float32,
     )
-    ours, nonempty = instance_masks(coefficients, prototypes, xyxy, frame_hw)
+    crops, nonempty = instance_masks(coefficients, prototypes, xyxy, frame_hw)
     reference = whole_frame_reference(coefficients, prototypes, xyxy, frame_hw)
-    assert ours.shape == (5, *frame_hw)
-    assert not ours[3].any() and not nonempty[3]  # zero-width box
+    assert crops.shape == (nonempty.sum(), *frame_hw) and not nonempty[3]  # zero-width box
+    starts = [(box_pixel_range(x1, x2)[0], box_pixel_range(y1, y2)[0]) for x1, y1, x2, y2 in xyxy]
+    assert crops.offsets.tolist() == [list(start) for start in np.array(starts)[nonempty]]
+    ours = np.zeros_like(reference)
+    ours[nonempty] = np.asarray(crops)
     np.testing.assert_array_equal(nonempty, ours.reshape(5, -1).any(axis=1))
     mismatched = (ours != reference).sum() / reference.sum()
     assert mismatched < 1e-3  # only float-rounding ties on the zero level set may differ

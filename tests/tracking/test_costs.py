@@ -43,7 +43,7 @@ def test_crop_iou_matches_full_frame_mask_iou():
             w, h = rng.integers(5, 40), rng.integers(5, 30)
             full[k, y0 : y0 + h, x0 : x0 + w] = rng.random((min(h, 60 - y0), min(w, 80 - x0))) < 0.7
             boxes.append([x0, y0, x0 + w, y0 + h])
-        a, b = (MaskCrop.from_frame_mask(full[k], np.array(boxes[k], float)) for k in range(2))
+        a, b = mask_crops(full, np.array(boxes, float))
         union = np.count_nonzero(full[0] | full[1])
         expected = np.count_nonzero(full[0] & full[1]) / union if union else 0.0
         assert np.isclose(crop_iou(a, b), expected)
