@@ -1,7 +1,7 @@
 """rtseg: real-time instance segmentation with stable track IDs.
 
 The public names load on first use (PEP 562): ``import rtseg`` alone imports none of the heavy
-libraries, so the ``rtseg`` command can set its process up first (:mod:`rtseg.cli.lean`).
+libraries, only what a program uses.
 """
 
 from __future__ import annotations
