@@ -132,7 +132,7 @@ def _start(
     return _results(plan)
 
 
-def with_frame_masks(detections: sv.Detections) -> sv.Detections:
+def _with_frame_masks(detections: sv.Detections) -> sv.Detections:
     """``detections`` with their masks as one (N, H, W) bool array, as callers read them (the
     run keeps them as box crops; :mod:`rtseg.masks`)."""
     if detections.mask is None:
@@ -148,7 +148,7 @@ def _results(plan: RunPlan) -> Iterator[Result]:
     outcome: dict[str, Any] = {}
 
     def deliver(name: str, frame: Frame, detections: sv.Detections) -> None:
-        result = Result(name, frame, with_frame_masks(detections))
+        result = Result(name, frame, _with_frame_masks(detections))
         if runner.live[name]:  # keep only the newest: replace what the caller has not taken
             with replacing:
                 with contextlib.suppress(queue.Empty):

@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 
 import rtseg
@@ -41,6 +42,9 @@ def test_track_yields_every_frame_in_order_with_track_ids(fp32_model, highway_cl
     assert results[0].image.shape == (540, 960, 3)
     found = [result.detections for result in results]
     assert all(d.tracker_id is not None for d in found)
+    masks = [d.mask for d in found if len(d)]  # the caller reads plain (N, H, W) bool arrays
+    assert all(isinstance(m, np.ndarray) and m.dtype == bool for m in masks)
+    assert all(m.shape[1:] == (540, 960) and m.any(axis=(1, 2)).all() for m in masks)
     # conf=0.3 keeps and starts tracks; weaker detections only carry them on (the tracker's
     # low-confidence association).
     assert LOW_THRESH <= min(float(d.confidence.min()) for d in found if len(d)) < 0.3
