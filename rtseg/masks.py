@@ -3,8 +3,9 @@ takes from the engine to the sinks.
 
 Each mask is kept as the run-length encoded crop of its box with the frame position of the
 crop's top-left pixel, so a frame's masks cost about their boxes' area, not N frames. The
-tracker, the annotator, the JSON Lines encoder and the Ray transfer read the crops; a frame-size
-(N, H, W) array is made only for a caller that asks for one (``np.asarray(mask)``).
+tracker, the annotator and the JSON Lines encoder read the crops, the Ray transfer sends them as
+they are; a frame-size (N, H, W) array is made only for a caller that asks for one
+(``np.asarray(mask)``, the results of ``rtseg.track``).
 """
 
 from __future__ import annotations
