@@ -6,6 +6,7 @@ import time
 from collections import defaultdict
 
 import numpy as np
+from supervision.detection.compact_mask import CompactMask
 
 from rtseg.cluster import ModelSpec, StreamGroupWorker, StreamSpec
 from rtseg.cluster.driver import RaySummary, groups
@@ -43,7 +44,8 @@ def test_runs_its_streams_and_resumes_recorded_ones(fp32_model, highway_clip):
     a_image, b_image = results["a"][0].frame.image, results["b"][0].frame.image
     assert a_image.any() and a_image.flags.writeable  # "a" draws: its frames travel
     assert b_image.strides[:2] == (0, 0) and not b_image.any()  # "b" does not: a placeholder
-    assert any(r.crops for r in results["b"])
+    masks = [r.detections.mask for r in results["b"] if len(r.detections)]
+    assert masks and all(isinstance(m, CompactMask) for m in masks)  # box crops travel
     tracked = [r.detections.tracker_id for r in results["b"] if len(r.detections)]
     assert tracked and all(ids is not None and np.all(ids > 0) for ids in tracked)
 

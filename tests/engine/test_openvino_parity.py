@@ -49,7 +49,7 @@ def assert_agrees(candidate: Segmenter, reference: StoredRun, floors: Floors) ->
     """Agreement with onnxruntime fp32 (``reference``, its detections on every shared still and
     clip frame) on those frames, at the floors."""
     measured = pool(
-        compare_frame(result.restore(), candidate(frame)) for result, frame in reference.frames()
+        compare_frame(result.detections, candidate(frame)) for result, frame in reference.frames()
     )
     print(measured.format())
     assert measured.recall >= floors.recall, measured.format()

@@ -13,7 +13,6 @@ kept (:class:`StoredRun`): the OpenVINO agreement tests hold other models to it 
 
 from __future__ import annotations
 
-import dataclasses
 import gzip
 import hashlib
 import json
@@ -177,33 +176,12 @@ def summarize(model: str, scores: list[SourceScore]) -> tuple[float, float, floa
 
 @dataclass(frozen=True)
 class StoredResult:
-    """One still or clip frame's detections, kept for reuse: the masks packed to bits (as
-    booleans a whole run's take ~0.4 GB, packed ~50 MB), everything else as it came."""
+    """One still or clip frame's detections, kept for reuse as the model gave them (masks as
+    box crops: a few KB a frame)."""
 
     name: str
     digest: str
-    detections: sv.Detections  # without its masks
-    mask_shape: tuple[int, ...] | None
-    packed_masks: np.ndarray | None
-
-    @classmethod
-    def of(cls, name: str, frame: np.ndarray, detections: sv.Detections) -> StoredResult:
-        mask = detections.mask
-        return cls(
-            name,
-            frame_digest(frame),
-            dataclasses.replace(detections, mask=None),
-            None if mask is None else mask.shape,
-            None if mask is None else np.packbits(mask, axis=None),
-        )
-
-    def restore(self) -> sv.Detections:
-        """The detections exactly as the model gave them, masks included."""
-        if self.mask_shape is None:
-            return self.detections
-        count = int(np.prod(self.mask_shape))
-        mask = np.unpackbits(self.packed_masks, count=count).reshape(self.mask_shape).view(bool)
-        return dataclasses.replace(self.detections, mask=mask)
+    detections: sv.Detections
 
 
 @dataclass(frozen=True)
@@ -234,7 +212,8 @@ def store_run(model_path: Path, clip: Path, **engine: Any) -> StoredRun:
     header = load_golden(GOLDEN_DIR / f"{model_path.stem}.json.gz")["header"]
     segmenter = golden_segmenter(model_path, **engine)
     results = tuple(
-        StoredResult.of(name, frame, segmenter(frame)) for name, frame in iter_frames(header, clip)
+        StoredResult(name, frame_digest(frame), segmenter(frame))
+        for name, frame in iter_frames(header, clip)
     )
     return StoredRun(model_path, clip, header, results)
 
@@ -277,7 +256,7 @@ def test_parity_with_ultralytics_fp32(fp32_on_cpu: StoredRun) -> None:
     assert_matches_golden(
         fp32_on_cpu.model,
         load_golden(GOLDEN_DIR / f"{fp32_on_cpu.model.stem}.json.gz"),
-        ((result.name, result.restore(), result.digest) for result in fp32_on_cpu.results),
+        ((result.name, result.detections, result.digest) for result in fp32_on_cpu.results),
     )
 
 
