@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import supervision as sv
 
-from rtseg.pipeline.stages import POLL_S
+from rtseg.handover import POLL_S
 
 if TYPE_CHECKING:
     from rtseg.engine import Segmenter

@@ -8,12 +8,12 @@ sends ``END`` down its outbox, so the stages after it finish what they already h
 
 from __future__ import annotations
 
-import queue
 import threading
 from collections.abc import Callable
 from typing import Any
 
-POLL_S = 0.05  # how often a blocked put/get re-checks the stop event
+from rtseg.handover import Handover
+
 END = object()  # end-of-input marker passed down the stages
 
 
@@ -62,57 +62,23 @@ class Control:
                 self.failure = (stage, error)
 
 
-class Channel:
-    """Bounded queue from one stage to the next.
+class Channel(Handover[Any]):
+    """Bounded queue from one stage to the next, ending its waits when the pipeline stops.
 
     ``latest_only`` (live sources) never blocks the producer: a full channel drops its stale
     item and counts it in ``dropped``. Otherwise ``put`` waits for room (back-pressure).
-    Both ``put`` and ``get`` give up when the pipeline is stopping; ``put`` also once the
-    consumer has failed and :meth:`close` d the channel.
+    :meth:`close` (the consumer failed) makes ``put`` give up.
     """
 
     def __init__(self, control: Control, size: int, latest_only: bool = False) -> None:
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=1 if latest_only else size)
-        self._control = control
+        super().__init__(1 if latest_only else size, stop=control.stop_event)
         self._latest_only = latest_only
-        self._closed = False
-        self.dropped = 0
-
-    def close(self) -> None:
-        """Take no more items: the consumer is gone (its stage failed)."""
-        self._closed = True
 
     def put(self, item: Any) -> bool:
         """Hand ``item`` on; False when the pipeline stopped or the channel closed first."""
-        if self._closed:
-            return False
         if self._latest_only and item is not END:
-            return self._replace(item)
-        while not self._control.stopping and not self._closed:
-            try:
-                self._queue.put(item, timeout=POLL_S)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _replace(self, item: Any) -> bool:
-        try:
-            self._queue.get_nowait()
-            self.dropped += 1
-        except queue.Empty:
-            pass
-        self._queue.put_nowait(item)  # the only producer: the slot is free now
-        return not self._control.stopping
-
-    def get(self) -> Any:
-        """Next item (possibly ``END``), or None when the pipeline stopped first."""
-        while not self._control.stopping:
-            try:
-                return self._queue.get(timeout=POLL_S)
-            except queue.Empty:
-                continue
-        return None
+            return self.offer(item)
+        return super().put(item)
 
 
 class Stage(threading.Thread):

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 
 import cv2
 import numpy as np
 import supervision as sv
 
+from rtseg.handover import Handover
 from rtseg.sinks.display import display_problem, fit_to_screen, screen_size
 from rtseg.sources import Frame
 
@@ -25,24 +25,6 @@ logger = logging.getLogger(__name__)
 STOP_KEYS = frozenset({ord("q"), ord("Q"), 27})  # 27 = Esc
 # Frame-sized image area: no toolbar or status bar (Qt's would take room from the image).
 WINDOW_FLAGS = cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL
-
-
-class LatestImage:
-    """A one-slot handoff between threads: ``put`` replaces what was not taken yet."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._image: np.ndarray | None = None
-
-    def put(self, image: np.ndarray) -> None:
-        with self._lock:
-            self._image = image
-
-    def take(self) -> np.ndarray | None:
-        """The newest image put since the last take, or None."""
-        with self._lock:
-            image, self._image = self._image, None
-        return image
 
 
 class WindowSink:
@@ -56,7 +38,7 @@ class WindowSink:
         self.stop_requested = False
         self._enabled = True
         self._shown = False
-        self._latest = LatestImage()
+        self._latest: Handover[np.ndarray] = Handover()  # the newest image only
         if problem := display_problem():
             self._disable(problem)
 
@@ -68,7 +50,7 @@ class WindowSink:
     def write(self, frame: Frame, annotated: np.ndarray | None, detections: sv.Detections) -> None:
         """Hand the frame over to :meth:`pump` (any thread; never blocks)."""
         if self._enabled and not self.stop_requested:
-            self._latest.put(frame.image if annotated is None else annotated)
+            self._latest.offer(frame.image if annotated is None else annotated)
 
     def pump(self) -> None:
         """Show the newest frame handed over, if any, and handle the window's input: keys,

@@ -33,6 +33,7 @@ import cv2
 import numpy as np
 
 from rtseg.errors import RtsegError
+from rtseg.handover import Handover
 from rtseg.sources.frame import Frame, FrameSource
 from rtseg.sources.reconnect import (
     Outage,
@@ -146,7 +147,6 @@ class LiveSource(FrameSource):
         )
         self.fps = fps if fps > 0 else None
         self.size = size if min(size) > 0 else None
-        self.dropped = 0
         self._outages: list[Outage] = []
         self._capture = capture
         self.announced_frames = announced_length(capture)
@@ -157,12 +157,15 @@ class LiveSource(FrameSource):
         self._index = 0
         self._started: float | None = None
         self._last_at: float | None = None
-        self._newest: Frame | None = None
-        self._ended = False
         self._closed = threading.Event()
-        self._changed = threading.Condition()
+        self._frames: Handover[Frame] = Handover(stop=self._closed)  # the newest frame only
         self._thread = threading.Thread(target=self._run, name=f"capture {name}", daemon=True)
         self._thread.start()
+
+    @property
+    def dropped(self) -> int:
+        """Frames replaced by a newer one before anybody read them."""
+        return self._frames.dropped
 
     @property
     def outages(self) -> list[Outage]:
@@ -180,9 +183,7 @@ class LiveSource(FrameSource):
                     break
         finally:
             self._capture.release()
-            with self._changed:
-                self._ended = True
-                self._changed.notify_all()
+            self._frames.close()
         if not self._closed.is_set():
             logger.info("%s ended after %d frames", self.name, self._index)
 
@@ -194,11 +195,7 @@ class LiveSource(FrameSource):
         if self.lost_since is not None:
             self._resume(now)
         frame = Frame(self._index, image, (now - self._started) * 1000.0, now)
-        with self._changed:
-            if self._newest is not None:
-                self.dropped += 1
-            self._newest = frame
-            self._changed.notify_all()
+        self._frames.offer(frame)
         self._index += 1
         self._last_at = now
 
@@ -264,20 +261,12 @@ class LiveSource(FrameSource):
 
     def read(self) -> Frame | None:
         """Block until a frame newer than the last one read arrives; None at end or once closed."""
-        with self._changed:
-            self._changed.wait_for(
-                lambda: self._newest is not None or self._ended or self._closed.is_set()
-            )
-            if self._closed.is_set():
-                return None
-            frame, self._newest = self._newest, None
-            return frame
+        return self._frames.get()
 
     def close(self) -> None:
         """Stop capturing: wake any pending :meth:`read` and backoff wait, then wait (bounded)
         for the thread to release the capture."""
-        with self._changed:
-            self._closed.set()
-            self._changed.notify_all()
+        self._closed.set()
+        self._frames.close()
         if self._thread is not threading.current_thread():
             self._thread.join(timeout=CLOSE_TIMEOUT_S)

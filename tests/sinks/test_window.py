@@ -13,7 +13,6 @@ import supervision as sv
 from rtseg.sinks import WindowSink
 from rtseg.sinks import window as window_module
 from rtseg.sinks.display import display_problem, fit_to_screen, screen_size
-from rtseg.sinks.window import LatestImage
 from rtseg.sources import Frame
 from tests.xserver import XServer, require_xvfb
 
@@ -46,16 +45,6 @@ def test_windows_open_at_frame_size_scaled_down_only_to_fit():
     assert fit_to_screen(960, 540, (800, 600)) == (720, 405)  # 0.9 of the width
     assert fit_to_screen(1920, 1280, (1920, 1080)) == (1458, 972)  # 0.9 of the height
     assert fit_to_screen(4000, 3000, None) == (4000, 3000)  # unknown screen: as is
-
-
-def test_the_handoff_keeps_only_the_newest_image():
-    latest = LatestImage()
-    assert latest.take() is None
-    images = [np.full((2, 2, 3), value, np.uint8) for value in range(3)]
-    for image in images:
-        latest.put(image)
-    assert latest.take() is images[-1]
-    assert latest.take() is None
 
 
 def test_without_display_warns_once_and_does_nothing(monkeypatch, caplog):
