@@ -3,3 +3,6 @@
 
 class RtsegError(Exception):
     """A problem the user can fix (bad model, source, URL or flag); its message is one line."""
+
+
+EXIT_FAILURE = 1  # a run that failed part-way (its outputs keep what was produced)

@@ -13,9 +13,7 @@ run and closes every output; ``stream=False`` runs to the end and returns the su
 
 from __future__ import annotations
 
-import contextlib
 import os
-import queue
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -27,10 +25,9 @@ import supervision as sv
 from rtseg.app.plan import ModelPlan, RunPlan, make_plan
 from rtseg.app.runner import Outcome, Runner
 from rtseg.errors import RtsegError
-from rtseg.pipeline.streams import configs_from_sources
+from rtseg.handover import Handover
+from rtseg.pipeline.streams import options_from_sources
 from rtseg.sources import Frame
-
-POLL_S = 0.05  # how often a waiting hand-over re-checks whether the run is over
 
 Source = str | int | os.PathLike[str]
 
@@ -119,7 +116,7 @@ def _start(
     )
     del given["classes"]
     plan = make_plan(
-        configs_from_sources([s if isinstance(s, int) else os.fspath(s) for s in sources]),
+        options_from_sources([s if isinstance(s, int) else os.fspath(s) for s in sources]),
         model=model_plan,
         track=tracking,
         caller_reads=stream,
@@ -141,29 +138,17 @@ def _with_frame_masks(detections: sv.Detections) -> sv.Detections:
 
 
 def _results(plan: RunPlan) -> Iterator[Result]:
-    """Run ``plan`` in a background thread and yield its results as they come."""
-    handoff: queue.Queue[Result] = queue.Queue(maxsize=1)
-    replacing = threading.Lock()
-    finished = threading.Event()
+    """Run ``plan`` in a background thread and yield its results as they come: recorded
+    streams' every one (the run waits for the loop), live streams' newest only."""
+    leaving = threading.Event()  # the caller's loop has ended
+    handoff: Handover[Result] = Handover(stop=leaving)
     outcome: dict[str, Any] = {}
 
     def deliver(name: str, frame: Frame, detections: sv.Detections) -> None:
         result = Result(name, frame, _with_frame_masks(detections))
-        if runner.live[name]:  # keep only the newest: replace what the caller has not taken
-            with replacing:
-                with contextlib.suppress(queue.Empty):
-                    handoff.get_nowait()
-                handoff.put_nowait(result)
-            return
-        while not runner_stopping.is_set():
-            try:
-                handoff.put(result, timeout=POLL_S)
-                return
-            except queue.Full:
-                continue
+        (handoff.offer if runner.live[name] else handoff.put)(result)
 
     runner = Runner(plan, deliver, signals=False)
-    runner_stopping = threading.Event()
 
     def run() -> None:
         try:
@@ -171,20 +156,16 @@ def _results(plan: RunPlan) -> Iterator[Result]:
         except BaseException as error:  # raised in the caller's loop
             outcome["error"] = error
         finally:
-            finished.set()
+            handoff.close()
 
     thread = threading.Thread(target=run, name="rtseg-api", daemon=True)
     thread.start()
     try:
-        while True:
-            try:
-                yield handoff.get(timeout=POLL_S)
-            except queue.Empty:
-                if finished.is_set() and handoff.empty():
-                    break
+        while (result := handoff.get()) is not None:
+            yield result
         if "error" in outcome:
             raise outcome["error"]
     finally:
-        runner_stopping.set()
+        leaving.set()
         runner.stop()
         thread.join()

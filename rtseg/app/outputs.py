@@ -4,20 +4,13 @@ Lines (own or shared), MOT and RTSP out, in that order."""
 from __future__ import annotations
 
 from contextlib import ExitStack
-from typing import Protocol
 
-from rtseg.app.plan import RunPlan, StreamPlan
+from rtseg.app.plan import RunPlan
+from rtseg.pipeline.stream_plan import StreamPlan
 from rtseg.serve import LiveViewSink
 from rtseg.sinks import JsonlSink, MotSink, RtspSink, Sink, VideoSink, WindowSink
 from rtseg.sinks.shared_jsonl import SharedJsonl
-from rtseg.sources import DEFAULT_FPS
-
-
-class SourceFacts(Protocol):
-    """What opening outputs needs to know of a source (a ``FrameSource`` has it)."""
-
-    fps: float | None
-    is_live: bool
+from rtseg.sources import DEFAULT_FPS, SourceFacts
 
 
 def output_fps(stream: StreamPlan, source: SourceFacts) -> float:
@@ -35,7 +28,8 @@ def open_outputs(
     title: str | None = None,
 ) -> list[Sink]:
     """The stream's sinks, each registered to close with ``stack``. A single stream without
-    any output (nor a caller reading its results) gets the preview window (titled ``title``)."""
+    any output (nor a caller reading its results) gets the preview window (titled ``title``,
+    default the stream's name)."""
     sinks: list[Sink] = []
 
     def add(sink: Sink) -> None:

@@ -10,48 +10,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from rtseg.errors import RtsegError
-from rtseg.pipeline.stream_spec import StreamSpec
-from rtseg.pipeline.streams import StreamConfig
-
-
-@dataclass(frozen=True)
-class StreamPlan(StreamSpec):
-    """One input (a :class:`~rtseg.pipeline.stream_spec.StreamSpec`) and everything else that
-    is its own; outputs are final paths and URLs.
-
-    ``conf``/``classes`` are this stream's own (None: the model's); the shared model keeps
-    what every stream needs (:meth:`RunPlan.model_filters`). ``jsonl`` is this stream's own
-    file; a stream without one writes to the run's shared file, when there is one.
-    ``transport`` is RTSP's for the source and ``rtsp_out``.
-    """
-
-    output: str | None = None
-    jsonl: str | None = None
-    mot: str | None = None
-    rtsp_out: str | None = None
-
-    @property
-    def writes(self) -> bool:
-        """Whether the stream has an output of its own."""
-        return bool(self.output or self.jsonl or self.mot or self.rtsp_out)
-
-    @property
-    def draws(self) -> bool:
-        """Whether one of its outputs shows annotated frames."""
-        return bool(self.output or self.rtsp_out)
-
-
-@dataclass(frozen=True)
-class ModelPlan:
-    """The model every stream shares and the options it runs with (``path`` None: the usual
-    lookup, see :func:`rtseg.models.resolve_model`)."""
-
-    path: str | None = None
-    device: str = "auto"
-    precision: str = "auto"  # OpenVINO's inference precision
-    conf: float = 0.25
-    iou: float = 0.7
-    classes: tuple[int, ...] | None = None
+from rtseg.pipeline.stream_plan import DEFAULT_MODEL, ModelPlan, StreamPlan, model_filters
+from rtseg.pipeline.streams import StreamOptions
 
 
 @dataclass(frozen=True)
@@ -71,7 +31,7 @@ class RunPlan:
     file or Ray does."""
 
     streams: tuple[StreamPlan, ...]
-    model: ModelPlan = ModelPlan()
+    model: ModelPlan = DEFAULT_MODEL
     track: bool = True
     trace: bool = False
     show: bool = False
@@ -112,11 +72,10 @@ class RunPlan:
     def model_filters(self) -> tuple[float, tuple[int, ...] | None]:
         """The shared model's confidence and classes: permissive enough for every stream (with
         tracking, down to the trackers' low threshold)."""
-        conf = min(stream.kept_conf(self.model.conf, self.track) for stream in self.streams)
-        chosen = [stream.classes or self.model.classes for stream in self.streams]
-        if any(classes is None for classes in chosen):
-            return conf, None
-        return conf, tuple(sorted({class_id for classes in chosen for class_id in classes}))
+        return model_filters(self.streams, self.track)
+
+
+READING = ("vid_stride", "loop", "realtime", "transport")  # how a source is read
 
 
 def per_stream_path(path: str, name: str) -> str:
@@ -132,46 +91,49 @@ def per_stream_url(url: str, name: str) -> str:
 
 
 def make_plan(
-    configs: list[StreamConfig],
+    configs: list[StreamOptions],
     *,
     several: bool = False,
     output: str | None = None,
     jsonl: str | None = None,
     mot: str | None = None,
     rtsp_out: str | None = None,
-    vid_stride: int = 1,
-    loop: bool = False,
-    realtime: bool = False,
-    transport: str | None = None,
-    **run: object,
+    model: ModelPlan = DEFAULT_MODEL,
+    **defaults: object,
 ) -> RunPlan:
-    """The plan for ``configs``: the given options are every stream's defaults, which a
-    stream's own config overrides. With several streams (or ``several``), a stream without its
-    own video, MOT or RTSP output writes the run's with ``-<stream>`` added
-    (``runs/out.mp4`` → ``runs/out-front.mp4``) and one without its own JSON Lines file writes
-    to the shared ``jsonl``. ``run`` holds :class:`RunPlan`'s other fields."""
-    several = several or len(configs) > 1 or run.get("ray") is not None
+    """The plan for ``configs`` (each stream's own options): the given options are every
+    stream's defaults (``defaults`` holds ``vid_stride``, ``loop``, ``realtime``,
+    ``transport`` and :class:`RunPlan`'s other fields), ``model``'s ``conf``/``classes``
+    included. With several streams (or ``several``), a stream without its own video, MOT or
+    RTSP output writes the run's with ``-<stream>`` added (``runs/out.mp4`` →
+    ``runs/out-front.mp4``) and one without its own JSON Lines file writes to the shared
+    ``jsonl``."""
+    several = several or len(configs) > 1 or defaults.get("ray") is not None
+    given = {key: defaults.pop(key, None) for key in READING}
+    reading = {key: value for key, value in given.items() if value is not None}
+
+    def outputs(config: StreamOptions) -> dict[str, str | None]:
+        if not several:
+            return {"output": output, "jsonl": jsonl, "mot": mot, "rtsp_out": rtsp_out}
+        name = config["name"]
+        return {
+            "output": config.get("output") or (output and per_stream_path(output, name)),
+            "jsonl": config.get("jsonl"),
+            "mot": config.get("mot") or (mot and per_stream_path(mot, name)),
+            "rtsp_out": config.get("rtsp_out") or (rtsp_out and per_stream_url(rtsp_out, name)),
+        }
+
     streams = tuple(
         StreamPlan(
-            name=config.name,
-            source=config.source,
-            vid_stride=config.vid_stride or vid_stride,
-            loop=loop if config.loop is None else config.loop,
-            realtime=realtime if config.realtime is None else config.realtime,
-            transport=config.transport or transport,
-            conf=config.conf,
-            classes=config.classes,
-            output=config.output or (output and per_stream_path(output, config.name))
-            if several
-            else output,
-            jsonl=config.jsonl if several else jsonl,
-            mot=config.mot or (mot and per_stream_path(mot, config.name)) if several else mot,
-            rtsp_out=config.rtsp_out or (rtsp_out and per_stream_url(rtsp_out, config.name))
-            if several
-            else rtsp_out,
+            name=config["name"],
+            source=config["source"],
+            **{**reading, **{key: config[key] for key in READING if key in config}},
+            conf=config.get("conf", model.conf),
+            classes=config.get("classes") or model.classes,
+            **outputs(config),
         )
         for config in configs
     )
-    plan = RunPlan(streams, jsonl=jsonl if several else None, multi=several, **run)
+    plan = RunPlan(streams, model, jsonl=jsonl if several else None, multi=several, **defaults)
     plan.check()
     return plan

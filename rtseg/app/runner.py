@@ -1,40 +1,46 @@
-"""Carry out a :class:`~rtseg.app.plan.RunPlan`: in this process (one stream through a
-:class:`~rtseg.pipeline.Pipeline`, several through a :class:`~rtseg.pipeline.MultiPipeline`
-sharing one model) or on Ray actors. Sources, model, trackers and outputs are opened here, from
-the plan, and closed when the run ends.
+"""Carry out a :class:`~rtseg.app.plan.RunPlan`: its streams go through the one engine
+(:class:`~rtseg.pipeline.Pipeline`), in this process or hosted on Ray actors. Sources, model,
+trackers and outputs are opened here, from the plan, and closed when the run ends.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import supervision as sv
 
 from rtseg.annotate import FrameAnnotator
 from rtseg.app.outputs import open_outputs, open_shared_jsonl
-from rtseg.app.plan import RunPlan, StreamPlan
+from rtseg.app.plan import RunPlan
 from rtseg.engine import Segmenter
 from rtseg.engine.runtime import is_openvino_model
+from rtseg.errors import EXIT_FAILURE
 from rtseg.models import resolve_model
-from rtseg.pipeline import MultiPipeline, Pipeline, Stream, stop_on_signals
-from rtseg.pipeline.plan import load_segmenter
+from rtseg.pipeline import Pipeline, RunSummary, stop_on_signals
+from rtseg.pipeline.plan import load_model
 from rtseg.serve import LiveViewSink
-from rtseg.sources import Frame, FrameSource
-from rtseg.tracking import Tracker
+from rtseg.sources import Frame
 
 if TYPE_CHECKING:
-    from rtseg.cluster import RaySummary
-    from rtseg.pipeline import Summary
-    from rtseg.pipeline.multi import MultiSummary
-
-EXIT_FAILURE = 1
+    from rtseg.pipeline.stream_plan import StreamPlan
+    from rtseg.sinks import Sink
+    from rtseg.sources import SourceFacts
 
 StreamCallback = Callable[[str, Frame, sv.Detections], None]
+
+
+class Engine(Protocol):
+    """What runs a plan's streams: the in-process pipeline or its Ray host."""
+
+    def run(self) -> RunSummary: ...
+
+    def stop(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,7 @@ class Outcome:
     """How a run ended: its summary, the signal that stopped it (if any) and whether a
     stream failed."""
 
-    summary: Summary | MultiSummary | RaySummary
+    summary: RunSummary
     signal_exit: int = 0  # 128 + the signal number when a signal stopped the run
     failed: bool = False
 
@@ -64,160 +70,92 @@ class Runner:
         self.on_frame = on_frame
         self.signals = signals
         self.live: dict[str, bool] = {}  # each stream's source is live (known once opened)
-        self._target: Any = None  # the pipeline running, once there is one
+        self._engine: Engine | None = None
         self._stopping = threading.Event()
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._target is not None:
-            self._target.stop()
+        if self._engine is not None:
+            self._engine.stop()
 
     def run(self) -> Outcome:
-        """Open everything, run until the input ends or :meth:`stop`, close everything."""
+        """Open everything, run until the input ends or :meth:`stop`, close everything. A run
+        of one stream fails as a whole: its stream's failure is raised (a one-line error)."""
         self.plan.check()
         model = resolve_model(self.plan.model.path)
-        if self.plan.ray is not None:
-            return self._run_ray(str(model.resolve()))
         with ExitStack() as stack:
-            if self.plan.several:
-                return self._run(self._multi(model, stack), lambda summary: bool(summary.failed))
-            return self._run(self._single(model, stack), lambda summary: False)
+            host = self._on_ray if self.plan.ray is not None else self._in_process
+            self._engine = host(model, stack)
+            if self._stopping.is_set():
+                self._engine.stop()
+            with ExitStack() as signals:
+                caught = signals.enter_context(stop_on_signals(self.stop)) if self.signals else None
+                summary = replace(self._engine.run(), per_stream=self.plan.several)
+        if not self.plan.several and summary.failed:
+            (error,) = summary.failed.values()
+            raise error
+        return Outcome(summary, caught.exit_code if caught else 0, bool(summary.failed))
 
-    def _run(self, target: Any, failed: Callable[[Any], bool]) -> Outcome:
-        self._target = target
-        if self._stopping.is_set():
-            target.stop()
-        if not self.signals:
-            summary = target.run()
-            return Outcome(summary, failed=failed(summary))
-        with stop_on_signals(self.stop) as caught:
-            summary = target.run()
-        return Outcome(summary, caught.exit_code, failed(summary))
+    def _annotator(self) -> FrameAnnotator:
+        return FrameAnnotator(self._names, trace=self.plan.trace)
 
-    def _open(self, stream: StreamPlan, stack: ExitStack) -> FrameSource:
-        source = stream.open()
-        stack.callback(source.close)
-        self.live[stream.name] = source.is_live
-        return source
-
-    def _tracker(self, stream: StreamPlan, source: FrameSource) -> Tracker | None:
-        return stream.tracker(self.plan.model.conf, source.fps) if self.plan.track else None
-
-    def _annotator(self, names: dict[int, str]) -> FrameAnnotator:
-        return FrameAnnotator(names, trace=self.plan.trace)
-
-    def _single(self, model: Any, stack: ExitStack) -> Pipeline:
-        plan, (stream,) = self.plan, self.plan.streams
-        source = self._open(stream, stack)
-        conf, classes = plan.model_filters()
-        segmenter, workers = load_segmenter(
-            model,
-            source.is_live,
-            device=plan.model.device,
-            precision=plan.model.precision,
-            conf=conf,
-            iou=plan.model.iou,
-            classes=classes,
-        )
-        sinks = open_outputs(plan, stream, source, segmenter.names, stack, title=source.name)
-        on_frame = self.on_frame
-        pipeline = Pipeline(
-            source,
-            segmenter,
-            self._tracker(stream, source),
-            sinks,
-            self._annotator(segmenter.names),
-            None if on_frame is None else lambda frame, found: on_frame(stream.name, frame, found),
-            overlay=source.is_live,
-            progress=plan.progress,
-            infer_workers=workers,
-        )
-        for sink in sinks:
-            if isinstance(sink, LiveViewSink):
-                sink.status = pipeline.status
-        return pipeline
-
-    def _multi(self, model: Any, stack: ExitStack) -> MultiPipeline:
+    def _in_process(self, model: Path, stack: ExitStack) -> Pipeline:
         plan = self.plan
-        sources = [self._open(stream, stack) for stream in plan.streams]
-        conf, classes = plan.model_filters()
-        segmenter, workers = load_segmenter(
-            model,
-            any(source.is_live for source in sources),
-            streams=len(sources),
-            device=plan.model.device,
-            precision=plan.model.precision,
-            conf=conf,
-            iou=plan.model.iou,
-            classes=classes,
-        )
-        names = segmenter.names
-        shared_jsonl = open_shared_jsonl(plan, names, stack)
+        sources = []
+        for stream in plan.streams:
+            sources.append(stream.open())
+            stack.callback(sources[-1].close)
+            self.live[stream.name] = sources[-1].is_live
+        segmenter, workers = load_model(model, plan.model, plan.streams, sources, plan.track)
+        self._names = segmenter.names
+        shared_jsonl = open_shared_jsonl(plan, self._names, stack)
         streams = [
-            Stream(
-                stream.name,
+            stream.stream(
                 source,
-                open_outputs(plan, stream, source, names, stack, shared_jsonl),
-                self._tracker(stream, source),
-                self._annotator(names),
-                conf=stream.kept_conf(plan.model.conf, plan.track),
-                classes=stream.classes or plan.model.classes,
+                plan.track,
+                open_outputs(
+                    plan, stream, source.facts, self._names, stack, shared_jsonl, source.name
+                ),
+                self._annotator(),
             )
             for stream, source in zip(plan.streams, sources, strict=True)
         ]
-        return MultiPipeline(
-            streams, segmenter, self.on_frame, progress=plan.progress, infer_workers=workers
+        pipeline = Pipeline(
+            streams,
+            segmenter,
+            self.on_frame,
+            overlay=not plan.several,
+            progress=plan.progress,
+            infer_workers=workers,
         )
+        for stream in streams:
+            for sink in stream.sinks:
+                if isinstance(sink, LiveViewSink):
+                    sink.status = functools.partial(pipeline.status, stream.name)
+        return pipeline
 
-    def _run_ray(self, model: str) -> Outcome:
+    def _on_ray(self, model: Path, stack: ExitStack) -> Any:
         """The streams on Ray actors, their outputs written here (imported on use: Ray is an
         optional extra)."""
-        from rtseg.cluster import ModelSpec, RayPipeline, RayStream, StreamSpec
+        from rtseg.cluster import RayHost
 
         plan, ray = self.plan, self.plan.ray
         # The model is checked here, before any actor (OpenVINO IR only loads in OpenVINO).
-        device = "openvino" if is_openvino_model(Path(model)) else "cpu"
-        names = Segmenter(model, device=device).names
-        _, classes = plan.model_filters()
-        spec = ModelSpec(
-            model,
-            device=plan.model.device,
-            precision=plan.model.precision,
-            conf=plan.model.conf,
-            iou=plan.model.iou,
-            classes=classes,
+        device = "openvino" if is_openvino_model(model) else "cpu"
+        self._names = Segmenter(str(model), device=device).names
+        shared_jsonl = open_shared_jsonl(plan, self._names, stack)
+
+        def outputs(stream: StreamPlan, facts: SourceFacts) -> list[Sink]:
+            return open_outputs(plan, stream, facts, self._names, stack, shared_jsonl)
+
+        return RayHost(
+            plan.streams,
+            replace(plan.model, path=str(model.resolve())),
             track=plan.track,
+            outputs=outputs,
+            annotator=self._annotator,
+            address=ray.address,
+            actors=ray.actors,
+            cpus_per_actor=ray.cpus_per_actor,
+            progress=plan.progress,
         )
-        with ExitStack() as stack:
-            shared_jsonl = open_shared_jsonl(plan, names, stack)
-
-            def outputs_of(stream: StreamPlan) -> Callable[[Any], list]:
-                return lambda facts: open_outputs(plan, stream, facts, names, stack, shared_jsonl)
-
-            streams = [
-                RayStream(
-                    StreamSpec(
-                        stream.name,
-                        str(stream.source),
-                        stream.vid_stride,
-                        stream.loop,
-                        stream.realtime,
-                        stream.transport,
-                        stream.conf,
-                        stream.classes or plan.model.classes,
-                    ),
-                    outputs_of(stream),
-                    draws=stream.draws,
-                    annotator=self._annotator(names),
-                )
-                for stream in plan.streams
-            ]
-            pipeline = RayPipeline(
-                streams,
-                spec,
-                address=ray.address,
-                actors=ray.actors,
-                cpus_per_actor=ray.cpus_per_actor,
-                progress=plan.progress,
-            )
-            return self._run(pipeline, lambda summary: bool(summary.errors))

@@ -11,8 +11,8 @@ from rtseg.cli.info import info_command
 from rtseg.cli.logs import configure_logging
 from rtseg.cli.parser import build_parser
 from rtseg.cli.quantize import quantize_command
-from rtseg.cli.run import EXIT_FAILURE, run_command
-from rtseg.errors import RtsegError
+from rtseg.cli.run import run_command
+from rtseg.errors import EXIT_FAILURE, RtsegError
 from rtseg.pipeline import StageError
 
 log = logging.getLogger("rtseg")

@@ -7,10 +7,8 @@ import argparse
 import sys
 
 from rtseg.app import ModelPlan, RayPlan, Runner, RunPlan, make_plan
-from rtseg.errors import RtsegError
-from rtseg.pipeline.streams import configs_from_sources, load_streams
-
-EXIT_FAILURE = 1
+from rtseg.errors import EXIT_FAILURE, RtsegError
+from rtseg.pipeline.streams import load_streams, options_from_sources
 
 
 def plan_from_args(args: argparse.Namespace) -> RunPlan:
@@ -22,7 +20,7 @@ def plan_from_args(args: argparse.Namespace) -> RunPlan:
             raise RtsegError("use either --source or --sources, not both")
         configs = load_streams(args.sources)
     else:
-        configs = configs_from_sources(args.source or ["0"])
+        configs = options_from_sources(args.source or ["0"])
     ray = None if args.ray is None else RayPlan(args.ray or None, args.ray_actors, args.ray_cpus)
     model = ModelPlan(
         path=args.model,

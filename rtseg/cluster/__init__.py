@@ -1,15 +1,6 @@
-"""Scale-out on a Ray cluster: stream groups on actors, each with its own model session."""
+"""Scale-out on a Ray cluster: the engine on actors, each with its own model session."""
 
-from rtseg.cluster.driver import RayPipeline, RayStream, RaySummary
-from rtseg.cluster.worker import ModelSpec, SourceFacts, StreamGroupWorker
-from rtseg.pipeline.stream_spec import StreamSpec
+from rtseg.cluster.driver import RayHost
+from rtseg.cluster.worker import StreamGroupWorker
 
-__all__ = [
-    "ModelSpec",
-    "RayPipeline",
-    "RayStream",
-    "RaySummary",
-    "SourceFacts",
-    "StreamGroupWorker",
-    "StreamSpec",
-]
+__all__ = ["RayHost", "StreamGroupWorker"]

@@ -1,8 +1,10 @@
-"""``RayPipeline``: stream groups on Ray actors, results written by the driver.
+"""``RayHost``: the engine on Ray actors, results written by the driver.
 
-Each actor (a :class:`~rtseg.cluster.worker.StreamGroupWorker`) holds its own model session
-and runs its group of streams; the driver polls every actor, draws where an output needs it
-and writes each stream's sinks, so outputs live in one place whatever the cluster does. When
+Each actor (a :class:`~rtseg.cluster.worker.StreamGroupWorker`) runs the engine on its group of
+streams with its own model session; the driver polls every actor and writes each stream's
+outputs through the same :class:`~rtseg.pipeline.render.Renderer` as a run in this process
+(drawing where an output needs it, dropping an output that fails), so outputs live in one
+place whatever the cluster does. When
 an actor crashes, Ray restarts it (``max_restarts``); the driver sees a worker that has not
 been started, starts it again with each recorded stream resuming at the frame after the last
 one written, and shifts the new tracker's IDs past those already used. Nothing already
@@ -26,12 +28,15 @@ import numpy as np
 
 from rtseg.annotate import FrameAnnotator
 from rtseg.cluster.transfer import FrameResult
-from rtseg.cluster.worker import ModelSpec, Poll, SourceFacts, StreamGroupWorker
+from rtseg.cluster.worker import Poll, StreamGroupWorker
 from rtseg.errors import RtsegError
-from rtseg.pipeline.multi import MultiSummary
 from rtseg.pipeline.progress import Every
-from rtseg.pipeline.stream_spec import StreamSpec
+from rtseg.pipeline.render import Renderer
+from rtseg.pipeline.stages import stage_failure
+from rtseg.pipeline.stats import RunSummary, StreamResult
+from rtseg.pipeline.stream_plan import ModelPlan, StreamPlan
 from rtseg.sinks import Sink
+from rtseg.sources import SourceFacts
 
 logger = logging.getLogger(__name__)
 
@@ -40,31 +45,22 @@ PROBE_S = 10.0  # to reach a cluster's address
 RETRY_S = 0.5  # wait before polling an actor that Ray is restarting
 UNAVAILABLE_LIMIT_S = 60.0  # an actor unreachable this long counts as lost for good
 
-SinkFactory = Callable[[SourceFacts], Sequence[Sink]]
-
-
-@dataclass
-class RayStream:
-    """A stream as the driver sees it: what the worker opens (``spec``), how to open its
-    outputs once the worker reports the source's facts (``sinks``), and whether they draw
-    (``draws``: the worker then sends each frame's image; ``annotator`` draws it)."""
-
-    spec: StreamSpec
-    sinks: SinkFactory
-    draws: bool = False
-    annotator: FrameAnnotator | None = None
+OutputFactory = Callable[[StreamPlan, SourceFacts], Sequence[Sink]]
 
 
 @dataclass
 class StreamProgress:
-    """What the driver has written for one stream."""
+    """What the driver has written for one stream, and how (its outputs, once the worker
+    reported its source's facts)."""
 
     frames: int = 0
     next_index: int = 0  # where a restarted worker resumes a recorded source
     id_offset: int = 0  # added to the tracker IDs of the current worker run
     max_id: int = 0
     restarts: int = 0
-    sinks: Sequence[Sink] | None = None
+    live: bool = False
+    renderer: Renderer | None = None
+    error: BaseException | None = None  # an output that failed here
 
 
 @dataclass
@@ -77,59 +73,8 @@ class ActorState:
     started: bool = False
     finished: bool = False
     unavailable_since: float | None = None
-    summaries: list[MultiSummary] = field(default_factory=list)
+    summaries: list[RunSummary] = field(default_factory=list)
     error: str | None = None
-
-
-@dataclass(frozen=True)
-class RaySummary:
-    """Per-stream frames written and actor restarts, with each worker's last summary (whose
-    lines name streams that failed inside it)."""
-
-    actors: int
-    seconds: float
-    frames: dict[str, int]
-    restarts: dict[str, int]
-    worker_summaries: list[MultiSummary]
-    lost: dict[str, str]  # streams whose actor could not be kept alive
-    stopped_early: bool = False
-
-    @property
-    def errors(self) -> dict[str, str]:
-        """Every failed stream: lost with its actor, or failed inside a worker's pipeline."""
-        failed = {
-            name: str(error)
-            for summary in self.worker_summaries
-            for name, error in summary.failed.items()
-        }
-        return {**failed, **self.lost}
-
-    @property
-    def undecodable(self) -> int:
-        """Recorded frames skipped as damaged, as the workers counted them."""
-        return sum(summary.undecodable for summary in self.worker_summaries)
-
-    @property
-    def fps(self) -> float:
-        total = sum(self.frames.values())
-        return total / self.seconds if self.seconds > 0 else 0.0
-
-    def format(self) -> str:
-        stopped = " (stopped early)" if self.stopped_early else ""
-        lines = [
-            f"{len(self.frames)} streams on {self.actors} Ray actors: {sum(self.frames.values())}"
-            f" frames in {self.seconds:.1f} s, {self.fps:.1f} fps in all,"
-            f" {sum(self.restarts.values())} actor restarts{stopped}"
-        ]
-        for name, frames in self.frames.items():
-            restarted = f", resumed after {self.restarts[name]} actor restart(s)"
-            lines.append(
-                f"{name}: {frames} frames written{restarted if self.restarts[name] else ''}"
-            )
-        for summary in self.worker_summaries:
-            lines += [f"  {line}" for line in summary.format().splitlines()[1:]]
-        lines += [f"{name}: failed: {error}" for name, error in self.lost.items()]
-        return "\n".join(lines)
 
 
 def import_ray() -> Any:
@@ -199,36 +144,45 @@ def groups(names: Sequence[str], count: int) -> list[list[str]]:
     return [list(names[i::count]) for i in range(count)]
 
 
-class RayPipeline:
+class RayHost:
     """Run ``streams`` on ``actors`` Ray actors (default: one per stream, at most the
-    cluster's CPUs / ``cpus_per_actor``), each with its own session of ``model``.
+    cluster's CPUs / ``cpus_per_actor``), each running the engine with its own session of
+    ``model`` (its ``path`` resolved), tracked when ``track``. Each stream's results are
+    written here through ``outputs(stream, facts)`` (its sinks, opened once its worker reports
+    the source's facts) and drawn with a fresh ``annotator()``, as in-process.
 
     ``address``: a running cluster's address, or None for a local ``ray.init()`` (Ray already
     initialised in this process is used as is). Each actor declares ``cpus_per_actor`` CPUs and,
     when the cluster has GPUs and ``model.device`` is not "cpu" or OpenVINO, its share of them
     (at most one).
     ``max_restarts``: how often Ray may restart each crashed actor. The pipeline owns the sinks
-    that the streams' factories open: :meth:`run` closes them.
+    that ``outputs`` opens: :meth:`run` closes them.
     """
 
     def __init__(
         self,
-        streams: Sequence[RayStream],
-        model: ModelSpec,
+        streams: Sequence[StreamPlan],
+        model: ModelPlan,
         *,
+        track: bool = True,
+        outputs: OutputFactory,
+        annotator: Callable[[], FrameAnnotator],
         address: str | None = None,
         actors: int | None = None,
         cpus_per_actor: int = 1,
         max_restarts: int = 3,
         progress: bool = False,
     ) -> None:
-        names = [stream.spec.name for stream in streams]
+        names = [stream.name for stream in streams]
         if not names or len(set(names)) < len(names):
             raise ValueError(f"streams need unique names, got {names}")
         if cpus_per_actor < 1 or (actors is not None and actors < 1):
             raise RtsegError("Ray actors and CPUs per actor must be at least 1")
-        self.streams = {stream.spec.name: stream for stream in streams}
+        self.streams = {stream.name: stream for stream in streams}
         self.model = model
+        self.track = track
+        self.outputs = outputs
+        self.annotator = annotator
         self.address = address
         self.actor_count = actors
         self.cpus_per_actor = cpus_per_actor
@@ -243,7 +197,7 @@ class RayPipeline:
         """Ask every actor to end its streams (safe from signal handlers)."""
         self._stopping = True
 
-    def run(self) -> RaySummary:
+    def run(self) -> RunSummary:
         """Run until every stream has ended or :meth:`stop`; then close every sink."""
         ray = self._ray = import_ray()
         own_init = not ray.is_initialized()
@@ -273,9 +227,9 @@ class RayPipeline:
             max_task_retries=0,
         )
         for names in grouped:
-            specs = [self.streams[name].spec for name in names]
-            draws = frozenset(name for name in names if self.streams[name].draws)
-            handle = worker.remote(self.model, specs, self.cpus_per_actor, draws)
+            streams = [self.streams[name] for name in names]
+            draws = frozenset(stream.name for stream in streams if stream.draws)
+            handle = worker.remote(self.model, streams, self.track, self.cpus_per_actor, draws)
             self.actors.append(ActorState(handle, names))
         logger.info("%d streams on %d Ray actors", len(self.streams), len(self.actors))
 
@@ -313,7 +267,7 @@ class RayPipeline:
             self._start(actor)
             return
         for result in poll.results:
-            self._write(result)
+            self._write(actor, result)
         if poll.finished:
             actor.finished = True
             if poll.summary is not None:
@@ -365,22 +319,25 @@ class RayPipeline:
         actor.started = True
         for name, source_facts in facts.items():
             progress = self._progress[name]
-            if progress.sinks is None:
-                progress.sinks = list(self.streams[name].sinks(source_facts))
+            progress.live = source_facts.is_live
+            if progress.renderer is None:
+                sinks = self.outputs(self.streams[name], source_facts)
+                progress.renderer = Renderer(sinks, self.annotator())
 
-    def _write(self, result: FrameResult) -> None:
-        """One frame to its stream's sinks, track IDs shifted past earlier worker runs."""
+    def _write(self, actor: ActorState, result: FrameResult) -> None:
+        """One frame to its stream's outputs, track IDs shifted past earlier worker runs. An
+        output that fails is dropped and ends the stream, as in-process: reading stops, the
+        other outputs get every frame already read."""
         progress = self._progress[result.stream]
         frame, detections = result.frame, result.detections
         if detections.tracker_id is not None and len(detections):
             detections.tracker_id = detections.tracker_id + progress.id_offset
             progress.max_id = max(progress.max_id, int(np.max(detections.tracker_id)))
-        stream = self.streams[result.stream]
-        annotated = None
-        if stream.draws and stream.annotator is not None:
-            annotated = stream.annotator.annotate(frame.image.copy(), detections)
-        for sink in progress.sinks or ():
-            sink.write(frame, annotated, detections)
+        failure = progress.renderer.render(frame, detections)
+        if failure is not None and progress.error is None:
+            progress.error = stage_failure("render", failure)
+            logger.warning("stream %s stopped: %s", result.stream, progress.error)
+            actor.handle.stop.remote(result.stream)
         progress.frames += 1
         progress.next_index = frame.index + 1
 
@@ -390,21 +347,32 @@ class RayPipeline:
             print(f"{name}: {progress.frames} frames{restarts}", file=sys.stderr, flush=True)
 
     def _close(self) -> None:
-        """Close every sink opened, then end the actors."""
+        """Close every output opened, then end the actors."""
         for progress in self._progress.values():
-            for sink in progress.sinks or ():
-                sink.close()
+            failures = progress.renderer.close() if progress.renderer is not None else []
+            if failures and progress.error is None:
+                progress.error = stage_failure("render", failures[0])
         for actor in self.actors:
             self._ray.kill(actor.handle, no_restart=True)
 
-    def _summary(self, seconds: float) -> RaySummary:
+    def _summary(self, seconds: float) -> RunSummary:
+        """Each stream as its last worker run saw it, with what was written here."""
+        reported = {
+            name: result
+            for actor in self.actors
+            for summary in actor.summaries
+            for name, result in summary.streams.items()
+        }
         lost = {name: actor.error for actor in self.actors if actor.error for name in actor.streams}
-        return RaySummary(
-            actors=len(self.actors),
-            seconds=seconds,
-            frames={name: progress.frames for name, progress in self._progress.items()},
-            restarts={name: progress.restarts for name, progress in self._progress.items()},
-            worker_summaries=[summary for actor in self.actors for summary in actor.summaries],
-            lost=lost,
-            stopped_early=self._stopping,
-        )
+        streams = {}
+        for name, progress in self._progress.items():
+            worker = reported.get(name)
+            streams[name] = StreamResult(
+                name,
+                progress.live,
+                worker.summary if worker is not None else None,
+                progress.error or lost.get(name) or (worker.error if worker else None),
+                written=progress.frames,
+                restarts=progress.restarts,
+            )
+        return RunSummary(streams, seconds, stopped_early=self._stopping, actors=len(self.actors))

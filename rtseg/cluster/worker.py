@@ -1,52 +1,30 @@
-"""The Ray actor's side: one model session running a group of streams, results kept for polls.
+"""The Ray actor's side: the engine (:class:`~rtseg.pipeline.Pipeline`) running a group of
+streams with one model session, each stream's sink handing its results to the driver.
 
 :class:`StreamGroupWorker` is a plain class (Ray wraps it with ``ray.remote`` on the driver),
-so it runs and is tested without Ray too. It runs the group as a
-:class:`~rtseg.pipeline.MultiPipeline` without sinks; every processed frame goes into a bounded
-queue that the driver drains with :meth:`~StreamGroupWorker.poll` and writes to the sinks
-itself. A full queue holds the pipeline back (recorded input waits, live input drops at
-capture), so a slow driver never makes a worker run out of memory.
+so it runs and is tested without Ray too. Results wait in one bounded hand-over that the
+driver drains with :meth:`~StreamGroupWorker.poll`; a full hand-over holds the streams back
+(recorded input waits, live input drops at capture), so a slow driver never makes a worker
+run out of memory.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import supervision as sv
 
 from rtseg.cluster.transfer import FrameResult, pack
-from rtseg.pipeline.multi import MultiPipeline, MultiSummary, Stream
-from rtseg.pipeline.plan import load_segmenter
-from rtseg.pipeline.stream_spec import StreamSpec
-from rtseg.sources import Frame, FrameSource
+from rtseg.handover import Handover
+from rtseg.pipeline import Pipeline, RunSummary
+from rtseg.pipeline.plan import load_model
+from rtseg.pipeline.stream_plan import ModelPlan, StreamPlan
+from rtseg.sources import Frame, FrameSource, SourceFacts
 
 QUEUE_SIZE = 64  # frames waiting for the driver
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """The model every worker loads, and what is done with its detections: ``conf`` is the
-    run's ``--conf`` (a stream's own overrides it; the model keeps what every stream and its
-    tracker need), ``classes`` the classes the model keeps."""
-
-    path: str
-    device: str = "auto"
-    precision: str = "auto"
-    conf: float = 0.25
-    iou: float = 0.7
-    classes: tuple[int, ...] | None = None
-    track: bool = True
-
-
-@dataclass(frozen=True)
-class SourceFacts:
-    """What the driver needs to open a stream's outputs."""
-
-    fps: float | None
-    is_live: bool
 
 
 @dataclass
@@ -58,88 +36,80 @@ class Poll:
     started: bool
     results: list[FrameResult] = field(default_factory=list)
     finished: bool = False
-    summary: MultiSummary | None = None
+    summary: RunSummary | None = None
     error: str | None = None
 
 
+class DriverSink:
+    """A worker stream's one sink: each result goes to the driver (with the frame's image when
+    the driver draws), waiting while the hand-over is full."""
+
+    needs_annotation = False
+
+    def __init__(self, stream: str, results: Handover[FrameResult], image: bool) -> None:
+        self.stream = stream
+        self._results = results
+        self._image = image
+
+    def write(self, frame: Frame, annotated: np.ndarray | None, detections: sv.Detections) -> None:
+        self._results.put(pack(self.stream, frame, detections, self._image))
+
+    def close(self) -> None:
+        """Nothing to release: the hand-over belongs to the worker."""
+
+
 class StreamGroupWorker:
-    """Runs ``streams`` with one session of ``model`` on ``cores`` CPU cores.
+    """Runs ``streams`` with one session of ``model`` (its ``path`` resolved) on ``cores`` CPU
+    cores, tracked when ``track``.
 
     ``images``: the streams whose frames travel with their results (the driver draws them).
     """
 
     def __init__(
         self,
-        model: ModelSpec,
-        streams: list[StreamSpec],
+        model: ModelPlan,
+        streams: Sequence[StreamPlan],
+        track: bool,
         cores: int | None,
         images: frozenset[str] = frozenset(),
     ) -> None:
         self.model = model
-        self.streams = streams
+        self.streams = list(streams)
+        self.track = track
         self.cores = cores
         self.images = images
-        self._results: queue.Queue[FrameResult] = queue.Queue(QUEUE_SIZE)
-        self._pipeline: MultiPipeline | None = None
+        self._results: Handover[FrameResult] = Handover(QUEUE_SIZE)
+        self._pipeline: Pipeline | None = None
         self._thread: threading.Thread | None = None
-        self._summary: MultiSummary | None = None
+        self._summary: RunSummary | None = None
         self._error: str | None = None
-        self._stopping = threading.Event()
 
     def start(self, resume: Mapping[str, int]) -> dict[str, SourceFacts]:
         """Open every stream (recorded ones from frame ``resume[name]`` on) and start running
         them; the facts of each source. RtsegError when a source or the model cannot be used."""
-        sources: dict[str, FrameSource] = {}
+        sources: list[FrameSource] = []
         try:
-            for spec in self.streams:
-                sources[spec.name] = spec.open(resume.get(spec.name, 0))
-            segmenter, workers = load_segmenter(
-                self.model.path,
-                any(source.is_live for source in sources.values()),
-                streams=len(sources),
-                cores=self.cores,
-                device=self.model.device,
-                precision=self.model.precision,
-                conf=min(
-                    spec.kept_conf(self.model.conf, self.model.track) for spec in self.streams
-                ),
-                iou=self.model.iou,
-                classes=None if self.model.classes is None else list(self.model.classes),
+            for plan in self.streams:
+                sources.append(plan.open(resume.get(plan.name, 0)))
+            segmenter, workers = load_model(
+                self.model.path, self.model, self.streams, sources, self.track, self.cores
             )
         except Exception:
-            for source in sources.values():
+            for source in sources:
                 source.close()
             raise
         streams = [
-            Stream(
-                spec.name,
-                sources[spec.name],
-                tracker=spec.tracker(self.model.conf, sources[spec.name].fps)
-                if self.model.track
-                else None,
-                conf=spec.kept_conf(self.model.conf, self.model.track),
-                classes=spec.classes,
+            plan.stream(
+                source,
+                self.track,
+                [DriverSink(plan.name, self._results, plan.name in self.images)],
             )
-            for spec in self.streams
+            for plan, source in zip(self.streams, sources, strict=True)
         ]
-        self._pipeline = MultiPipeline(streams, segmenter, self._collect, infer_workers=workers)
+        self._pipeline = Pipeline(streams, segmenter, infer_workers=workers)
         self._thread = threading.Thread(target=self._run, name="rtseg-worker", daemon=True)
         self._thread.start()
-        return {name: SourceFacts(source.fps, source.is_live) for name, source in sources.items()}
-
-    def _collect(self, stream: str, frame: Frame, detections: sv.Detections) -> None:
-        """on_frame of the streams: queue the result for the driver (waits while it is full)."""
-        result = pack(stream, frame, detections, stream in self.images)
-        while not self._put(result):
-            if self._stopping.is_set():
-                return
-
-    def _put(self, result: FrameResult) -> bool:
-        try:
-            self._results.put(result, timeout=0.1)
-        except queue.Full:
-            return False
-        return True
+        return {plan.name: source.facts for plan, source in zip(self.streams, sources, strict=True)}
 
     def _run(self) -> None:
         try:
@@ -152,19 +122,21 @@ class StreamGroupWorker:
         if self._thread is None:
             return Poll(started=False)
         results: list[FrameResult] = []
-        try:
-            results.append(self._results.get(timeout=timeout_s))
-            while len(results) < limit:
-                results.append(self._results.get_nowait())
-        except queue.Empty:
-            pass
-        finished = not self._thread.is_alive() and self._results.empty()
+        result = self._results.get(timeout=timeout_s)
+        while result is not None:
+            results.append(result)
+            result = self._results.take() if len(results) < limit else None
+        finished = not self._thread.is_alive() and not len(self._results)
         if not finished:
             return Poll(started=True, results=results)
         return Poll(True, results, True, self._summary, self._error)
 
-    def stop(self) -> None:
-        """End every stream now; the run finishes and the last poll says so."""
-        self._stopping.set()
-        if self._pipeline is not None:
-            self._pipeline.stop()
+    def stop(self, stream: str | None = None) -> None:
+        """End ``stream`` (None: every stream) now; the run finishes and the last poll says
+        so."""
+        if stream is None:
+            self._results.close()  # what is queued still goes to the driver
+            if self._pipeline is not None:
+                self._pipeline.stop()
+        elif self._pipeline is not None:
+            self._pipeline.runs[stream].stop()

@@ -1,6 +1,6 @@
-"""One model session serving several pipelines: their ``infer`` calls meet in a shared queue.
+"""One model session serving several streams: their ``infer`` calls meet in a shared queue.
 
-Each stream's pipeline keeps its own capture, decoding, tracking and outputs; only inference
+Each stream keeps its own capture, decoding, tracking and outputs; only inference
 is shared. Worker threads take whatever requests are waiting — at most a few per stream, since
 each pipeline waits for its answers — and run them as one batch when the model has a dynamic
 batch axis (same input shape only), else one after another. A stream that stops asking (its
@@ -129,25 +129,18 @@ class InferenceBatcher:
         return [[output[i : i + 1] for output in outputs] for i in range(len(blobs))]
 
 
-class StreamSegmenter:
-    """What one stream's ``Pipeline`` uses as its segmenter: the shared model's preprocessing
-    and decoding, inference through the ``InferenceBatcher``, then the stream's own filter."""
+Decode = Callable[[Sequence[np.ndarray], object], sv.Detections]
 
-    def __init__(
-        self,
-        segmenter: Segmenter,
-        batcher: InferenceBatcher,
-        keep: DetectionFilter | None = None,
-    ) -> None:
-        self.names = segmenter.names
-        self.preprocess = segmenter.preprocess
-        self.infer = batcher.infer
-        self._postprocess = segmenter.postprocess
-        self._keep = keep
 
-    def postprocess(self, outputs: Sequence[np.ndarray], letterbox: object) -> sv.Detections:
-        detections = self._postprocess(outputs, letterbox)
-        return detections if self._keep is None else self._keep(detections)
+def filtered(decode: Decode, keep: DetectionFilter | None) -> Decode:
+    """``decode`` followed by one stream's own filter (``keep`` None: as decoded)."""
+    if keep is None:
+        return decode
+
+    def decode_and_keep(outputs: Sequence[np.ndarray], letterbox: object) -> sv.Detections:
+        return keep(decode(outputs, letterbox))
+
+    return decode_and_keep
 
 
 def detection_filter(

@@ -14,11 +14,14 @@ pipeline's inference lanes; with its LATENCY hint (one live stream) it runs one 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rtseg.engine import Segmenter
+from rtseg.pipeline.stream_plan import ModelPlan, StreamPlan, model_filters
+from rtseg.sources import FrameSource
 
 CPU_PROVIDER = "CPUExecutionProvider"
 OPENVINO = "openvino"
@@ -60,3 +63,28 @@ def load_segmenter(
     if segmenter.engine == OPENVINO:
         return segmenter, segmenter.requests
     return segmenter, plan.workers if segmenter.provider == CPU_PROVIDER else 1
+
+
+def load_model(
+    path: str | Path,
+    model: ModelPlan,
+    streams: Sequence[StreamPlan],
+    sources: Sequence[FrameSource],
+    track: bool,
+    cores: int | None = None,
+) -> tuple[Segmenter, int]:
+    """The model at ``path`` loaded with ``model``'s options for a run of ``streams`` (open as
+    ``sources``): permissive enough for every stream, threaded for the plan; and the
+    ``infer_workers`` to run it with."""
+    conf, classes = model_filters(streams, track)
+    return load_segmenter(
+        path,
+        any(source.is_live for source in sources),
+        streams=len(streams),
+        cores=cores,
+        device=model.device,
+        precision=model.precision,
+        conf=conf,
+        iou=model.iou,
+        classes=classes,
+    )

@@ -1,13 +1,13 @@
 """Progress while a run goes on: a tqdm bar for recorded sources, a status line for live ones.
 
-Both are driven by the pipeline's monitor loop (the caller's thread), never by a stage thread.
+Both are driven by the pipeline's waiting loop (the caller's thread), never by a stage thread.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Protocol, TextIO
 
 from tqdm import tqdm
@@ -69,39 +69,46 @@ class Every:
         return True
 
 
-class StatusLine:
-    """Every few seconds: current fps, latency, frames dropped so far and the source's link."""
+class StatusLines:
+    """Every few seconds, one line per stream still running: current fps, latency, frames
+    dropped so far and the source's link (prefixed with the stream's name when several)."""
 
-    def __init__(
-        self, stats: Stats, dropped: Callable[[], int], source: FrameSource, stream: TextIO
-    ) -> None:
-        self._stats = stats
-        self._dropped = dropped
-        self._source = source
+    def __init__(self, runs: Sequence[Running], stream: TextIO) -> None:
+        self._runs = runs
         self._stream = stream
         self._every = Every()
 
     def update(self) -> None:
         if not self._every.due():
             return
-        print(
-            status_text(self._stats, self._dropped(), self._source),
-            file=self._stream,
-            flush=True,
-        )
+        for run in self._runs:
+            if run.alive:
+                text = status_text(run.stats, run.dropped, run.source)
+                name = f"{run.name}: " if len(self._runs) > 1 else ""
+                print(f"{name}{text}", file=self._stream, flush=True)
 
     def close(self) -> None:
         """Nothing to tear down: the summary follows."""
 
 
-def make_progress(
-    stats: Stats,
-    source: FrameSource,
-    dropped: Callable[[], int],
-    stream: TextIO | None = None,
-) -> Progress:
-    """The right progress display for the source kind, writing to ``stream`` (stderr)."""
+class Running(Protocol):
+    """What progress reads of a running stream."""
+
+    name: str
+    stats: Stats
+    source: FrameSource
+
+    @property
+    def alive(self) -> bool: ...
+
+    @property
+    def dropped(self) -> int: ...
+
+
+def make_progress(runs: Sequence[Running], stream: TextIO | None = None) -> Progress:
+    """A tqdm bar for one recorded stream, else status lines, written to ``stream`` (stderr)."""
     stream = stream or sys.stderr
-    if source.is_live:
-        return StatusLine(stats, dropped, source, stream)
-    return ProgressBar(stats, source.frame_count, source.name, stream)
+    if len(runs) == 1 and not runs[0].source.is_live:
+        run = runs[0]
+        return ProgressBar(run.stats, run.source.frame_count, run.source.name, stream)
+    return StatusLines(runs, stream)

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from rtseg.errors import RtsegError
 from rtseg.handover import Handover
 
 END = object()  # end-of-input marker passed down the stages
@@ -30,6 +31,16 @@ class StageError(RuntimeError):
     def __reduce__(self) -> tuple[type[StageError], tuple[str, BaseException]]:
         """Pickle with both arguments (results of Ray actors travel pickled)."""
         return type(self), (self.stage, self.error)
+
+
+def stage_failure(stage: str, error: BaseException) -> BaseException:
+    """How a stage's failure is reported: ``RtsegError`` (one line the user can act on),
+    ``StageError`` and ``KeyboardInterrupt`` as they are, anything else as a StageError."""
+    if isinstance(error, RtsegError | StageError) or not isinstance(error, Exception):
+        return error
+    failure = StageError(stage, error)
+    failure.__cause__ = error
+    return failure
 
 
 class Control:

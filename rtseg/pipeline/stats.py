@@ -138,3 +138,93 @@ class Stats:
                 outages=tuple(outages),
                 undecodable=undecodable,
             )
+
+
+@dataclass(frozen=True)
+class StreamResult:
+    """How one stream of a run went. ``summary`` is its pipeline's (None when its Ray actor was
+    lost before reporting one); ``error`` is what ended it early, if anything did. On Ray,
+    ``written`` counts the frames the driver wrote and ``restarts`` the actor restarts the
+    stream resumed after."""
+
+    name: str
+    live: bool
+    summary: Summary | None
+    error: BaseException | str | None = None
+    written: int | None = None
+    restarts: int = 0
+
+    @property
+    def frames(self) -> int:
+        if self.written is not None:
+            return self.written
+        return self.summary.frames if self.summary is not None else 0
+
+    def format(self) -> str:
+        """The stream's lines, each starting with its name (indented under a Ray line)."""
+        lines = []
+        if self.written is not None:
+            restarted = f", resumed after {self.restarts} actor restart(s)"
+            lines.append(f"{self.written} frames written{restarted if self.restarts else ''}")
+        indent = "  " if self.written is not None else ""
+        stats = self.summary.format().splitlines() if self.summary is not None else []
+        named = [f"{self.name}: {line}" for line in lines]
+        named += [f"{indent}{self.name}: {line}" for line in stats]
+        if self.error is not None:
+            named.append(f"{self.name}: failed: {self.error}")
+        return "\n".join(named)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run did: each stream's result (in stream order) and the whole run's throughput.
+    ``frames_per_call`` is above 1 when streams shared batches; ``actors`` is set for a run on
+    Ray. ``per_stream`` False reports a one-stream run as that stream alone."""
+
+    streams: dict[str, StreamResult]
+    seconds: float
+    frames_per_call: float = 1.0
+    stopped_early: bool = False
+    actors: int | None = None
+    per_stream: bool = True
+
+    @property
+    def frames(self) -> int:
+        return sum(result.frames for result in self.streams.values())
+
+    @property
+    def fps(self) -> float:
+        """Frames per second over all streams together."""
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def undecodable(self) -> int:
+        """Recorded frames skipped as damaged, over all streams."""
+        return sum(
+            result.summary.undecodable or 0
+            for result in self.streams.values()
+            if result.summary is not None
+        )
+
+    @property
+    def failed(self) -> dict[str, BaseException | str]:
+        """The streams that ended with an error, and the error."""
+        return {
+            name: result.error for name, result in self.streams.items() if result.error is not None
+        }
+
+    def format(self) -> str:
+        if not self.per_stream and len(self.streams) == 1:
+            (result,) = self.streams.values()
+            if result.summary is not None:
+                return result.summary.format()
+        stopped = " (stopped early)" if self.stopped_early else ""
+        head = f"{len(self.streams)} streams"
+        if self.actors is not None:
+            restarts = sum(result.restarts for result in self.streams.values())
+            head += f" on {self.actors} Ray actors"
+            tail = f"{restarts} actor restarts"
+        else:
+            tail = f"{self.frames_per_call:.2f} frames per model call"
+        head += f": {self.frames} frames in {self.seconds:.1f} s, {self.fps:.1f} fps in all, {tail}"
+        return "\n".join([head + stopped, *(result.format() for result in self.streams.values())])

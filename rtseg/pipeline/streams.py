@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,22 +44,9 @@ OPTIONS = (
 )
 
 
-@dataclass(frozen=True)
-class StreamConfig:
-    """One stream as configured; None options take the run's defaults (the command line's)."""
-
-    name: str
-    source: str
-    output: str | None = None
-    jsonl: str | None = None
-    mot: str | None = None
-    rtsp_out: str | None = None
-    vid_stride: int | None = None
-    loop: bool | None = None
-    realtime: bool | None = None
-    transport: str | None = None
-    conf: float | None = None
-    classes: tuple[int, ...] | None = None
+StreamOptions = dict[str, Any]
+"""One stream's own options (keys of ``OPTIONS``; absent ones take the run's defaults, see
+:func:`rtseg.app.make_plan`)."""
 
 
 def stream_name(source: str) -> str:
@@ -88,13 +74,13 @@ def unique_names(names: Sequence[str]) -> list[str]:
     return unique
 
 
-def configs_from_sources(sources: Sequence[str]) -> list[StreamConfig]:
+def options_from_sources(sources: Sequence[str]) -> list[StreamOptions]:
     """One stream per ``--source``, named after it (numbered where two names collide)."""
     names = unique_names([stream_name(source) for source in sources])
-    return [StreamConfig(name, source) for name, source in zip(names, sources, strict=True)]
+    return [{"name": name, "source": source} for name, source in zip(names, sources, strict=True)]
 
 
-def load_streams(path: str | Path) -> list[StreamConfig]:
+def load_streams(path: str | Path) -> list[StreamOptions]:
     """The streams listed in a YAML/JSON file; RtsegError (one line) for any problem."""
     path = Path(path).expanduser()
     try:
@@ -111,8 +97,8 @@ def load_streams(path: str | Path) -> list[StreamConfig]:
     return parse_streams(data, str(path))
 
 
-def parse_streams(data: Any, origin: str = "streams") -> list[StreamConfig]:
-    """Validate loaded YAML/JSON data into stream configs with unique names."""
+def parse_streams(data: Any, origin: str = "streams") -> list[StreamOptions]:
+    """Validate loaded YAML/JSON data into each stream's options, with unique names."""
     if isinstance(data, dict):
         extra = set(data) - {"streams"}
         if extra:
@@ -126,9 +112,7 @@ def parse_streams(data: Any, origin: str = "streams") -> list[StreamConfig]:
     if len(set(given)) < len(given):
         duplicate = next(name for name in given if given.count(name) > 1)
         raise RtsegError(f"{origin}: stream name {duplicate!r} is used twice")
-    return [
-        StreamConfig(**{**entry, "name": name}) for entry, name in zip(entries, names, strict=True)
-    ]
+    return [{**entry, "name": name} for entry, name in zip(entries, names, strict=True)]
 
 
 def _entry(item: Any, where: str) -> dict[str, Any]:

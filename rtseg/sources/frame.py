@@ -29,6 +29,14 @@ class Frame:
     captured_at: float
 
 
+@dataclass(frozen=True)
+class SourceFacts:
+    """What opening a source's outputs needs to know of it (a Ray worker sends it across)."""
+
+    fps: float | None
+    is_live: bool
+
+
 class FrameSource(Closeable):
     """A blocking stream of frames; :meth:`read` returns None at the end or once closed."""
 
@@ -45,6 +53,10 @@ class FrameSource(Closeable):
     def connected(self) -> bool:
         """False while a network stream is lost and being reconnected."""
         return self.lost_since is None
+
+    @property
+    def facts(self) -> SourceFacts:
+        return SourceFacts(self.fps, self.is_live)
 
     @property
     def outages(self) -> list[Outage]:
