@@ -22,7 +22,7 @@ import numpy as np
 
 from rtseg.cpu import cpu_line, read_cpu
 from rtseg.engine import Segmenter
-from rtseg.pipeline import Pipeline
+from rtseg.pipeline import Pipeline, Stream
 from rtseg.pipeline.plan import load_segmenter
 from rtseg.pipeline.stats import latency_figures
 from rtseg.sinks import JsonlSink
@@ -69,20 +69,25 @@ def main() -> None:
     source = open_source(args.source, realtime=True, loop=True)
     done: list[tuple[float, float, int]] = []  # (done at, latency ms, frame index)
 
-    def on_frame(frame: Frame, _detections: object) -> None:
+    def on_frame(_stream: str, frame: Frame, _detections: object) -> None:
         now = time.monotonic()
         done.append((now, (now - frame.captured_at) * 1e3, frame.index))
 
     with tempfile.TemporaryDirectory() as folder:
-        pipeline = Pipeline(
+        stream = Stream(
+            "camera",
             source,
-            SlowedSegmenter(segmenter, args.extra_ms / 1e3),
-            Tracker(frame_rate=source.fps),
             sinks=[JsonlSink(Path(folder) / "bench.jsonl", segmenter.names)],
-            on_frame=on_frame,
+            tracker=Tracker(frame_rate=source.fps),
+        )
+        pipeline = Pipeline(
+            [stream], SlowedSegmenter(segmenter, args.extra_ms / 1e3), on_frame=on_frame
         )
         threading.Timer(args.seconds, pipeline.stop).start()
-        summary = pipeline.run()
+        result = pipeline.run().streams[stream.name]
+    if result.error is not None:  # a broken run is no measurement
+        raise RuntimeError(f"the run failed: {result.error}")
+    summary = result.summary  # the stream's own figures, as the one-stream run prints them
 
     at, latency, index = (np.array(column) for column in zip(*done, strict=True))
     captured = int(index.max()) + 1

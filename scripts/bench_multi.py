@@ -1,8 +1,11 @@
-"""Several streams in one process with one model session (``MultiPipeline``).
+"""Several streams in one process with one model session (``Pipeline`` over N streams).
 
 * recorded: aggregate frames/s for 1, 2 and 4 copies of the clip (tracked results to one JSON
-  Lines file per stream, as ``rtseg run --source … --source …``), plus the single-stream
-  ``Pipeline`` on the same clip for reference;
+  Lines file per stream, as ``rtseg run --source … --source …``), plus a one-stream run
+  reported as ``rtseg run`` reports one stream (its own fps) for reference. The rows keep their
+  old names: "MultiPipeline, N stream(s)" is now ``Pipeline`` over N streams with the whole
+  run's aggregate fps; with one stream the engine calls the model directly (no batcher), so
+  both 1-stream rows run the same path and differ only in how fps is counted;
 * live: per-stream latency p50/p95, fps and drops for 1 and 2 "cameras" — the clip replayed at
   its own frame rate (25 fps) through ``LiveSource`` (newest frame only).
 
@@ -22,8 +25,7 @@ from pathlib import Path
 
 from rtseg.cpu import cpu_line, read_cpu
 from rtseg.engine import Segmenter
-from rtseg.pipeline import Pipeline
-from rtseg.pipeline.multi import MultiPipeline, MultiSummary, Stream
+from rtseg.pipeline import Pipeline, RunSummary, Stream
 from rtseg.pipeline.plan import load_segmenter
 from rtseg.sinks import JsonlSink
 from rtseg.sources import LiveSource, open_source
@@ -48,28 +50,34 @@ def streams_of(sources: list, seg: Segmenter, out_dir: Path) -> list[Stream]:
 
 
 def recorded(seg: Segmenter, workers: int, clip: str, count: int, out_dir: Path) -> float:
-    """Aggregate frames/s of ``count`` copies of ``clip`` in one MultiPipeline."""
+    """Aggregate frames/s of ``count`` copies of ``clip`` in one Pipeline (the whole run's)."""
     streams = streams_of([open_source(clip) for _ in range(count)], seg, out_dir)
-    return MultiPipeline(streams, seg, infer_workers=workers).run().fps
+    return checked(Pipeline(streams, seg, infer_workers=workers).run()).fps
 
 
 def single(seg: Segmenter, workers: int, clip: str, out_dir: Path) -> float:
-    """Frames/s of the single-stream Pipeline, for reference."""
+    """Frames/s of a one-stream Pipeline as the stream's own summary counts them, for
+    reference."""
     source = open_source(clip)
     sinks = [JsonlSink(out_dir / "single.jsonl", seg.names)]
-    return (
-        Pipeline(source, seg, Tracker(frame_rate=source.fps), sinks, infer_workers=workers)
-        .run()
-        .fps
-    )
+    stream = Stream("single", source, sinks, Tracker(frame_rate=source.fps))
+    summary = checked(Pipeline([stream], seg, infer_workers=workers).run())
+    return summary.streams[stream.name].summary.fps
 
 
-def live(model: str, device: str, clip: str, count: int, fps: float, out: Path) -> MultiSummary:
-    """``count`` cameras replaying ``clip`` at ``fps``, in one MultiPipeline (threaded for
+def checked(summary: RunSummary) -> RunSummary:
+    """``summary``, unless a stream failed: a broken run is no measurement."""
+    if summary.failed:
+        raise RuntimeError(f"streams failed: {summary.failed}")
+    return summary
+
+
+def live(model: str, device: str, clip: str, count: int, fps: float, out: Path) -> RunSummary:
+    """``count`` cameras replaying ``clip`` at ``fps``, in one Pipeline (threaded for
     ``count`` live streams, as ``rtseg run`` would)."""
     seg, workers = load_segmenter(model, live=True, streams=count, device=device)
     sources = [LiveSource(PacedCapture(Path(clip), fps=fps), f"camera {i}") for i in range(count)]
-    return MultiPipeline(streams_of(sources, seg, out), seg, infer_workers=workers).run()
+    return checked(Pipeline(streams_of(sources, seg, out), seg, infer_workers=workers).run())
 
 
 def main() -> None:
@@ -95,12 +103,12 @@ def main() -> None:
                 for n in (1, 2, 4)
             },
         }
-        latency: dict[int, Callable[[], MultiSummary]] = {
+        latency: dict[int, Callable[[], RunSummary]] = {
             n: functools.partial(live, args.model, args.device, clip, n, args.fps, tmp)
             for n in (1, 2)
         }
         fps_runs: dict[str, list[float]] = {name: [] for name in throughput}
-        live_runs: dict[int, list[MultiSummary]] = {n: [] for n in latency}
+        live_runs: dict[int, list[RunSummary]] = {n: [] for n in latency}
         recorded(seg, workers, clip, 1, tmp)  # warm-up
         for repeat in range(args.repeats):
             for name, measure in throughput.items():

@@ -36,7 +36,7 @@ from pathlib import Path
 from rtseg.annotate import FrameAnnotator
 from rtseg.cpu import cpu_line, read_cpu
 from rtseg.engine import Segmenter
-from rtseg.pipeline import Pipeline
+from rtseg.pipeline import Pipeline, Stream
 from rtseg.pipeline.plan import load_segmenter
 from rtseg.sinks import JsonlSink, VideoSink
 from rtseg.sources import open_source
@@ -106,12 +106,14 @@ def pipeline(model: str, device: str, source: str, video: bool) -> Timing:
             else JsonlSink(out / "bench.jsonl", segmenter.names)
         )
         annotator = FrameAnnotator(segmenter.names) if video else None
-        run = Pipeline(
-            frames, segmenter, Tracker(frame_rate=fps), [sink], annotator, infer_workers=workers
-        )
+        stream = Stream("bench", frames, [sink], Tracker(frame_rate=fps), annotator)
+        run = Pipeline([stream], segmenter, infer_workers=workers)  # one stream: no batcher
         timing = Timing()
         with timed(timing):
-            timing.frames = run.run().frames
+            summary = run.run()
+        if summary.failed:  # a broken run is no measurement
+            raise RuntimeError(f"the run failed: {summary.failed[stream.name]}")
+        timing.frames = summary.frames
         return timing
 
 

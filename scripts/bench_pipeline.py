@@ -40,7 +40,7 @@ import numpy as np
 from rtseg.annotate import FrameAnnotator
 from rtseg.cpu import cpu_line, read_cpu
 from rtseg.engine import Segmenter
-from rtseg.pipeline import Pipeline
+from rtseg.pipeline import Pipeline, RunSummary, Stream, Summary
 from rtseg.pipeline.plan import load_segmenter
 from rtseg.sinks import JsonlSink, VideoSink, WindowSink
 from rtseg.sinks.display import display_problem
@@ -79,11 +79,23 @@ def end_to_end(
         sinks = [JsonlSink(out_dir / "bench.jsonl", seg.names)]
     if window:
         sinks.append(WindowSink("rtseg bench"))
-    annotator = FrameAnnotator(seg.names) if video else None
-    pipeline = Pipeline(
-        frames, seg, Tracker(frame_rate=fps), sinks, annotator, infer_workers=workers
-    )
-    return pipeline.run().fps
+    # Drawn for the sinks that show frames (the video, the preview window), as before.
+    draws = any(sink.needs_annotation for sink in sinks)
+    annotator = FrameAnnotator(seg.names) if draws else None
+    stream = Stream("bench", frames, sinks, Tracker(frame_rate=fps), annotator)
+    # One stream: the model is called directly (no batcher), as ``rtseg run`` does.
+    return stream_summary(Pipeline([stream], seg, infer_workers=workers).run()).fps
+
+
+def stream_summary(summary: RunSummary) -> Summary:
+    """The one stream's own ``Summary`` (its fps counts from its threads' start until its
+    sinks are closed). A failed stream's error is raised: a broken run is no measurement."""
+    (result,) = summary.streams.values()
+    if isinstance(result.error, BaseException):
+        raise result.error
+    if result.error is not None or result.summary is None:
+        raise RuntimeError(f"stream {result.name} failed: {result.error}")
+    return result.summary
 
 
 def median_of(passes: int, measure: Callable[[str], float], source: str) -> float:

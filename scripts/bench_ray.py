@@ -20,12 +20,13 @@ from pathlib import Path
 
 import ray
 
-from rtseg.cluster import ModelSpec, RayPipeline, RayStream, StreamSpec
+from rtseg.cluster import RayHost
 from rtseg.cpu import cpu_line, read_cpu
-from rtseg.pipeline import MultiPipeline, Stream
+from rtseg.pipeline import Pipeline, RunSummary, Stream
 from rtseg.pipeline.plan import load_segmenter
-from rtseg.sinks import JsonlSink
-from rtseg.sources import open_source
+from rtseg.pipeline.stream_plan import ModelPlan, StreamPlan
+from rtseg.sinks import JsonlSink, Sink
+from rtseg.sources import SourceFacts, open_source
 from rtseg.tracking import Tracker
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -35,28 +36,39 @@ DEFAULT_SOURCE = SHARED / "media" / "highway-dashcam-960x540.mp4"
 
 def run(model: str, clip: str, streams: int, actors: int, cpus: int, folder: Path) -> float:
     """Aggregate frames/s of ``streams`` copies of ``clip`` on ``actors`` actors."""
-    specs = [
-        RayStream(
-            StreamSpec(f"s{i}", clip),
-            lambda _facts, i=i: [JsonlSink(folder / f"s{i}.jsonl")],
-        )
-        for i in range(streams)
-    ]
-    pipeline = RayPipeline(
-        specs, ModelSpec(model, device="cpu"), actors=actors, cpus_per_actor=cpus // actors
+    plans = [StreamPlan(f"s{i}", clip) for i in range(streams)]
+
+    def outputs(stream: StreamPlan, _facts: SourceFacts) -> list[Sink]:
+        return [JsonlSink(folder / f"{stream.name}.jsonl")]
+
+    host = RayHost(
+        plans,
+        ModelPlan(model, device="cpu"),
+        track=True,
+        outputs=outputs,
+        annotator=lambda: None,  # nothing drawn: JSON Lines only
+        actors=actors,
+        cpus_per_actor=cpus // actors,
     )
-    return pipeline.run().fps
+    return checked(host.run()).fps
 
 
 def one_process(model: str, clip: str, streams: int, folder: Path) -> float:
-    """The same streams in one ``MultiPipeline`` (``rtseg run`` without ``--ray``)."""
+    """The same streams in one ``Pipeline`` (``rtseg run`` without ``--ray``)."""
     segmenter, workers = load_segmenter(model, live=False, streams=streams, device="cpu")
     sources = [open_source(clip) for _ in range(streams)]
     parts = [
         Stream(f"s{i}", source, [JsonlSink(folder / f"s{i}.jsonl")], Tracker(source.fps))
         for i, source in enumerate(sources)
     ]
-    return MultiPipeline(parts, segmenter, infer_workers=workers).run().fps
+    return checked(Pipeline(parts, segmenter, infer_workers=workers).run()).fps
+
+
+def checked(summary: RunSummary) -> RunSummary:
+    """``summary``, unless a stream failed: a broken run is no measurement."""
+    if summary.failed:
+        raise RuntimeError(f"streams failed: {summary.failed}")
+    return summary
 
 
 def main() -> None:

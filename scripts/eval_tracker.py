@@ -27,7 +27,7 @@ from pathlib import Path
 
 from tracking_sequences import SCENES, Sequence, generate, to_detections, write_gt
 
-from rtseg.app.plan import ModelPlan
+from rtseg.pipeline.stream_plan import ModelPlan
 from rtseg.tracking import MotWriter, Tracker
 
 SCRIPTS = Path(__file__).resolve().parent
