@@ -9,11 +9,12 @@ import av
 import pytest
 
 from rtseg.annotate import FrameAnnotator
-from rtseg.pipeline import Pipeline, StageError
+from rtseg.pipeline import StageError
 from rtseg.pipeline.plan import load_segmenter
 from rtseg.sinks import JsonlSink, MotSink, VideoSink
 from rtseg.sources import Frame, FrameSource, open_source
 from rtseg.tracking import Tracker
+from tests.pipeline.fakes import one_stream, run_one
 from tests.test_cli import rtseg, run_args
 
 FAIL_AT = 120
@@ -55,7 +56,7 @@ def test_a_capture_failure_writes_every_frame_read_to_every_sink(
     source = FailingCamera(open_source(highway_clip), FAIL_AT)
     video, jsonl, mot = tmp_path / "out.mp4", tmp_path / "out.jsonl", tmp_path / "out.txt"
     sinks = [VideoSink(video, source.fps), JsonlSink(jsonl, segmenter.names), MotSink(mot)]
-    pipeline = Pipeline(
+    pipeline = one_stream(
         source,
         segmenter,
         Tracker(frame_rate=source.fps),
@@ -64,7 +65,7 @@ def test_a_capture_failure_writes_every_frame_read_to_every_sink(
         infer_workers=workers,
     )
     with pytest.raises(StageError, match="capture failed: OSError: capture device went away"):
-        pipeline.run()
+        run_one(pipeline)
     with av.open(str(video)) as container:
         assert sum(1 for _ in container.decode(video=0)) == FAIL_AT
     assert jsonl_frames(jsonl) == list(range(FAIL_AT))

@@ -337,7 +337,7 @@ class RayHost:
         if failure is not None and progress.error is None:
             progress.error = stage_failure("render", failure)
             logger.warning("stream %s stopped: %s", result.stream, progress.error)
-            actor.handle.stop.remote(result.stream)
+            actor.handle.stop_reading.remote(result.stream)
         progress.frames += 1
         progress.next_index = frame.index + 1
 

@@ -131,12 +131,13 @@ class StreamGroupWorker:
             return Poll(started=True, results=results)
         return Poll(True, results, True, self._summary, self._error)
 
-    def stop(self, stream: str | None = None) -> None:
-        """End ``stream`` (None: every stream) now; the run finishes and the last poll says
-        so."""
-        if stream is None:
-            self._results.close()  # what is queued still goes to the driver
-            if self._pipeline is not None:
-                self._pipeline.stop()
-        elif self._pipeline is not None:
-            self._pipeline.runs[stream].stop()
+    def stop(self) -> None:
+        """End every stream now; the run finishes and the last poll says so."""
+        self._results.close()  # what is queued still goes to the driver
+        if self._pipeline is not None:
+            self._pipeline.stop()
+
+    def stop_reading(self, stream: str) -> None:
+        """Read no more of ``stream``: what was read still comes (an output of it failed)."""
+        if self._pipeline is not None:
+            self._pipeline.runs[stream].stop_reading()

@@ -104,6 +104,7 @@ class StreamRun:
         self._tracked = Channel(self.control, size)
         self._last_index: int | None = None
         self._stages: list[Stage] = []
+        self._reading = True
 
     @property
     def dropped(self) -> int:
@@ -118,6 +119,11 @@ class StreamRun:
     def stop(self) -> None:
         """End the stream now (safe from signal handlers and other threads)."""
         self.control.stop()
+
+    def stop_reading(self) -> None:
+        """End the input here: the frames already read still go through to the sinks (as
+        after a failure, which is what an output failing elsewhere is: see the Ray driver)."""
+        self._reading = False
 
     def start(self) -> None:
         self.stats.started = time.perf_counter()
@@ -145,7 +151,7 @@ class StreamRun:
         stream went. Its ``error`` is the first failure (``RtsegError`` and
         ``KeyboardInterrupt`` as they are, anything else as :class:`StageError`). A live
         source is closed first: that unblocks its pending read."""
-        stopped_early = self.control.stopping or self.control.failed
+        stopped_early = self.control.stopping or self.control.failed or not self._reading
         self.control.stop()
         if self.source.is_live:
             self.source.close()
@@ -216,7 +222,7 @@ class StreamRun:
 
     def _capture(self) -> None:
         """Read frames and letterbox them for the model until the input ends or we stop."""
-        while not self.control.stopping and not self.control.failed:
+        while self._reading and not self.control.stopping and not self.control.failed:
             started = time.perf_counter()
             frame = self.source.read()
             if frame is None:

@@ -8,7 +8,6 @@ import pytest
 
 from rtseg.app.plan import ModelPlan, make_plan
 from rtseg.app.runner import Runner
-from rtseg.pipeline.streams import StreamConfig
 from rtseg.tracking import LOW_THRESH, NEW_TRACK_THRESH
 
 
@@ -20,7 +19,10 @@ def plan_of(
     **model,
 ):
     """A plan of one stream per entry of ``confs`` (its own conf, None: the run's)."""
-    configs = [StreamConfig(f"s{i}", str(source), conf=c) for i, c in enumerate(confs)]
+    configs = [
+        {"name": f"s{i}", "source": str(source), **({} if c is None else {"conf": c})}
+        for i, c in enumerate(confs)
+    ]
     return make_plan(configs, model=ModelPlan(conf=conf, **model), track=track, caller_reads=True)
 
 
@@ -37,12 +39,12 @@ def plan_of(
 def test_the_model_keeps_what_every_stream_and_its_tracker_need(confs, track, model_conf, kept):
     plan = plan_of(*confs, track=track)
     assert plan.model_filters()[0] == model_conf
-    assert [stream.kept_conf(plan.model.conf, plan.track) for stream in plan.streams] == kept
+    assert [stream.kept_conf(plan.track) for stream in plan.streams] == kept
 
 
 def test_each_streams_tracker_follows_that_streams_conf():
     plan = plan_of(None, 0.7, conf=0.3)
-    default, strict = (stream.tracker(plan.model.conf, 25.0) for stream in plan.streams)
+    default, strict = (stream.tracker(25.0) for stream in plan.streams)
     assert (default.high_thresh, default.low_thresh, default.new_track_thresh) == (
         0.3,
         LOW_THRESH,

@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 import ray
 
-from rtseg.cluster import ModelSpec, RayPipeline, RayStream, StreamSpec
+from rtseg.annotate import FrameAnnotator
+from rtseg.cluster import RayHost
+from rtseg.pipeline.stream_plan import ModelPlan, StreamPlan
 from rtseg.sinks import JsonlSink
 from tests.conftest import SHORT_CLIP_FRAMES
 from tests.test_cli import clean_env, decoded_frames, free_port, rtseg
@@ -86,13 +88,13 @@ def test_a_killed_actor_is_restarted_and_its_streams_resume(
     try:
         names = ["front", "rear"]
         paths = {name: tmp_path / f"{name}.jsonl" for name in names}
-        streams = [
-            RayStream(
-                StreamSpec(name, str(highway_clip)), lambda _facts, n=name: [JsonlSink(paths[n])]
-            )
-            for name in names
-        ]
-        pipeline = RayPipeline(streams, ModelSpec(str(fp32_model), device="cpu"), actors=2)
+        pipeline = RayHost(
+            [StreamPlan(name, str(highway_clip)) for name in names],
+            ModelPlan(str(fp32_model), device="cpu"),
+            outputs=lambda stream, _facts: [JsonlSink(paths[stream.name])],
+            annotator=lambda: FrameAnnotator({}),
+            actors=2,
+        )
         summaries = []
         runner = threading.Thread(target=lambda: summaries.append(pipeline.run()))
         runner.start()
@@ -109,8 +111,12 @@ def test_a_killed_actor_is_restarted_and_its_streams_resume(
     finally:
         ray.shutdown()
     (summary,) = summaries
-    assert summary.frames == {"front": CLIP_FRAMES, "rear": CLIP_FRAMES}
-    assert summary.restarts == {"front": 1, "rear": 0} and not summary.errors
+    assert {name: result.written for name, result in summary.streams.items()} == {
+        "front": CLIP_FRAMES,
+        "rear": CLIP_FRAMES,
+    }
+    assert [result.restarts for result in summary.streams.values()] == [1, 0]
+    assert not summary.failed
     assert "front: 221 frames written, resumed after 1 actor restart(s)" in summary.format()
     for name in names:
         records = [json.loads(line) for line in paths[name].read_text().splitlines()]
@@ -144,3 +150,40 @@ def test_ray_flag_errors_are_one_line(tmp_path, fp32_model, highway_clip, flags,
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("rtseg: error: "), done.stderr
     assert message in lines[0]
+
+
+def test_a_failing_output_is_dropped_and_the_others_keep_every_frame(
+    tmp_path, cluster, fp32_model, highway_clip, short_clip
+):
+    """As in-process: --output on a full disk ends its stream with one failure line (exit 1);
+    that stream's JSON Lines and MOT files hold every frame read, in order, and the other
+    stream on the same actor is written whole."""
+    video = tmp_path / "full.mp4"
+    video.symlink_to("/dev/full")
+    paths = {name: tmp_path / f"{name}.jsonl" for name in ("full", "fine")}
+    mot = tmp_path / "full.txt"
+    streams = tmp_path / "streams.yaml"
+    streams.write_text(
+        json.dumps(
+            [
+                {"name": "full", "source": str(highway_clip), "output": str(video),
+                 "jsonl": str(paths["full"]), "mot": str(mot)},
+                {"name": "fine", "source": str(short_clip), "jsonl": str(paths["fine"])},
+            ]
+        )
+    )  # fmt: skip
+    done = rtseg(
+        *("run", "--model", fp32_model, "--device", "cpu", "--sources", streams),
+        *("--ray", cluster, "--ray-actors", "1"),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    failure = f"full: failed: render failed: OSError: [Errno 28] No space left on device: '{video}'"
+    assert failure in done.stderr.splitlines(), done.stderr
+    assert "fine: failed" not in done.stderr
+    full = [json.loads(line)["frame"] for line in paths["full"].read_text().splitlines()]
+    assert len(full) >= 5 and full == list(range(len(full)))
+    assert {int(line.split(",")[0]) - 1 for line in mot.read_text().splitlines()} <= set(full)
+    fine = [json.loads(line)["frame"] for line in paths["fine"].read_text().splitlines()]
+    assert fine == list(range(SHORT_CLIP_FRAMES))

@@ -8,8 +8,10 @@ from collections import defaultdict
 import numpy as np
 from supervision.detection.compact_mask import CompactMask
 
-from rtseg.cluster import ModelSpec, StreamGroupWorker, StreamSpec
-from rtseg.cluster.driver import RaySummary, groups
+from rtseg.cluster import StreamGroupWorker
+from rtseg.cluster.driver import groups
+from rtseg.pipeline import RunSummary, StreamResult
+from rtseg.pipeline.stream_plan import ModelPlan, StreamPlan
 from rtseg.tracking import LOW_THRESH
 
 HANG_GUARD_S = 120.0
@@ -29,11 +31,12 @@ def drain(worker: StreamGroupWorker) -> tuple[dict[str, list], object]:
 
 
 def test_runs_its_streams_and_resumes_recorded_ones(fp32_model, highway_clip):
-    specs = [
-        StreamSpec("a", str(highway_clip), vid_stride=10),
-        StreamSpec("b", str(highway_clip), vid_stride=20),
+    streams = [
+        StreamPlan("a", str(highway_clip), vid_stride=10),
+        StreamPlan("b", str(highway_clip), vid_stride=20),
     ]
-    worker = StreamGroupWorker(ModelSpec(str(fp32_model), device="cpu"), specs, 1, frozenset({"a"}))
+    model = ModelPlan(str(fp32_model), device="cpu")
+    worker = StreamGroupWorker(model, streams, True, 1, frozenset({"a"}))
     assert not worker.poll(timeout_s=0).started  # a fresh (or restarted) worker says so
     facts = worker.start({"a": 100})
     assert facts["a"].fps == 25 and not facts["a"].is_live
@@ -51,8 +54,8 @@ def test_runs_its_streams_and_resumes_recorded_ones(fp32_model, highway_clip):
 
 
 def test_a_streams_tracker_carries_its_tracks_below_its_conf(fp32_model, short_clip):
-    spec = StreamSpec("a", str(short_clip), conf=0.5)
-    worker = StreamGroupWorker(ModelSpec(str(fp32_model), device="cpu"), [spec], 1)
+    stream = StreamPlan("a", str(short_clip), conf=0.5)
+    worker = StreamGroupWorker(ModelPlan(str(fp32_model), device="cpu"), [stream], True, 1)
     worker.start({})
     results, last = drain(worker)
     assert last.error is None
@@ -66,16 +69,11 @@ def test_streams_are_dealt_round_robin():
 
 
 def test_summary_names_restarts_and_failures():
-    summary = RaySummary(
-        actors=2,
-        seconds=10.0,
-        frames={"front": 221, "rear": 100},
-        restarts={"front": 1, "rear": 0},
-        worker_summaries=[],
-        lost={"rear": "Ray actor lost: gone"},
-    )
+    front = StreamResult("front", False, None, written=221, restarts=1)
+    rear = StreamResult("rear", False, None, "Ray actor lost: gone", written=100)
+    summary = RunSummary({"front": front, "rear": rear}, seconds=10.0, actors=2)
     text = summary.format()
     assert text.startswith("2 streams on 2 Ray actors: 321 frames in 10.0 s, 32.1 fps in all,")
     assert "front: 221 frames written, resumed after 1 actor restart(s)" in text
     assert "rear: 100 frames written\n" in text and "rear: failed: Ray actor lost: gone" in text
-    assert summary.errors == {"rear": "Ray actor lost: gone"}
+    assert summary.failed == {"rear": "Ray actor lost: gone"}

@@ -8,14 +8,36 @@ import time
 import numpy as np
 import supervision as sv
 
-from rtseg.pipeline import MultiPipeline, Pipeline, Summary
-from rtseg.pipeline.multi import MultiSummary
+from rtseg.pipeline import Pipeline, RunSummary, Stream, Summary
 from rtseg.sources import Frame, FrameSource
 
 HANG_GUARD_S = 30.0  # only ever a guard against hangs, never a timing assertion
 
 
-def run_guarded(pipeline: Pipeline | MultiPipeline) -> Summary | MultiSummary:
+def one_stream(
+    source, segmenter, tracker=None, sinks=(), annotator=None, on_frame=None, **options
+) -> Pipeline:
+    """A pipeline of one stream named "fake"; ``on_frame(frame, detections)``."""
+    callback = None
+    if on_frame is not None:
+
+        def callback(_name, frame, detections):
+            on_frame(frame, detections)
+
+    stream = Stream("fake", source, sinks, tracker, annotator)
+    return Pipeline([stream], segmenter, callback, **options)
+
+
+def run_one(pipeline: Pipeline) -> Summary:
+    """Run a one-stream pipeline guarded: the stream's summary, or its failure raised (as a
+    one-stream run reports it)."""
+    (result,) = run_guarded(pipeline).streams.values()
+    if result.error is not None:
+        raise result.error
+    return result.summary
+
+
+def run_guarded(pipeline: Pipeline) -> RunSummary:
     """Run in a helper thread so a hang fails the test instead of blocking it."""
     result: dict = {}
 

@@ -7,10 +7,10 @@ from collections import Counter
 import numpy as np
 import supervision as sv
 
-from rtseg.pipeline import Pipeline
 from rtseg.pipeline.plan import load_segmenter
 from rtseg.sources import Frame, open_source
 from rtseg.tracking import Tracker
+from tests.pipeline.fakes import one_stream, run_one
 
 CLIP_FRAMES = 221
 
@@ -24,9 +24,15 @@ def run_clip(clip, model, workers: int) -> list[tuple[int, sv.Detections]]:
 
     segmenter, _ = load_segmenter(model, live=False, device="cpu")
     source = open_source(clip)
-    summary = Pipeline(
-        source, segmenter, Tracker(frame_rate=source.fps), on_frame=on_frame, infer_workers=workers
-    ).run()
+    summary = run_one(
+        one_stream(
+            source,
+            segmenter,
+            Tracker(frame_rate=source.fps),
+            on_frame=on_frame,
+            infer_workers=workers,
+        )
+    )
     assert summary.frames == CLIP_FRAMES
     assert summary.dropped == 0
     assert not summary.stopped_early

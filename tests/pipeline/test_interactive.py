@@ -11,7 +11,7 @@ import supervision as sv
 from rtseg.pipeline import Pipeline, Summary
 from rtseg.sinks import Interactive
 from rtseg.sources import Frame
-from tests.pipeline.fakes import HANG_GUARD_S, FakeSegmenter, FakeSource
+from tests.pipeline.fakes import HANG_GUARD_S, FakeSegmenter, FakeSource, one_stream
 
 
 class PumpedSink:
@@ -50,7 +50,8 @@ class PumpedSink:
 
 
 def run_in(thread_name: str, pipeline: Pipeline) -> Summary:
-    """``pipeline.run()`` in a thread named ``thread_name``; a hang fails the test."""
+    """``pipeline.run()`` in a thread named ``thread_name``; a hang fails the test. The one
+    stream's summary."""
     result: dict = {}
     caller = threading.Thread(
         target=lambda: result.update(summary=pipeline.run()), name=thread_name
@@ -58,13 +59,16 @@ def run_in(thread_name: str, pipeline: Pipeline) -> Summary:
     caller.start()
     caller.join(HANG_GUARD_S)
     assert not caller.is_alive(), "the pipeline hung"
-    return result["summary"]
+    (stream,) = result["summary"].streams.values()
+    return stream.summary
 
 
 def test_interactive_sink_is_pumped_from_the_running_thread_up_to_the_last_frame():
     sink = PumpedSink()
     assert isinstance(sink, Interactive)
-    summary = run_in("caller", Pipeline(FakeSource(30), FakeSegmenter(delay_s=0.002), sinks=[sink]))
+    summary = run_in(
+        "caller", one_stream(FakeSource(30), FakeSegmenter(delay_s=0.002), sinks=[sink])
+    )
     assert summary.frames == 30 and not summary.stopped_early
     assert sink.write_threads == {"rtseg-render"}
     assert sink.pump_threads == {"caller"}  # never a stage thread
@@ -75,6 +79,8 @@ def test_interactive_sink_is_pumped_from_the_running_thread_up_to_the_last_frame
 
 def test_a_stop_asked_for_while_pumping_ends_an_endless_run():
     sink = PumpedSink(stop_after_pumps=3)
-    summary = run_in("caller", Pipeline(FakeSource(None, live=True), FakeSegmenter(), sinks=[sink]))
+    summary = run_in(
+        "caller", one_stream(FakeSource(None, live=True), FakeSegmenter(), sinks=[sink])
+    )
     assert summary.stopped_early
     assert len(sink.pumped) >= 3

@@ -1,4 +1,5 @@
-"""MultiPipeline: complete independent streams, one shared inference, isolated stream failures."""
+"""Several streams in one Pipeline: each complete and independent, one shared inference,
+isolated stream failures."""
 
 from __future__ import annotations
 
@@ -16,8 +17,7 @@ from rtseg.cli.parser import build_parser
 from rtseg.cli.run import plan_from_args
 from rtseg.cli.run import run_command as run_multi
 from rtseg.errors import RtsegError
-from rtseg.pipeline import StageError
-from rtseg.pipeline.multi import MultiPipeline, Stream
+from rtseg.pipeline import Pipeline, StageError, Stream
 from rtseg.pipeline.plan import load_segmenter
 from rtseg.sources import Frame, FrameSource, LiveSource, open_source
 from rtseg.tracking import Tracker
@@ -101,7 +101,7 @@ def test_every_stream_complete_in_order_with_its_own_tracker(dynamic):
     segmenter = BatchingSegmenter(dynamic, delay_s=0.002)
     seen = defaultdict(list)
     summary = run_guarded(
-        MultiPipeline(
+        Pipeline(
             streams,
             segmenter,
             lambda name, frame, _: seen[name].append(frame.index),
@@ -126,7 +126,7 @@ def test_a_failing_live_stream_ends_alone():
         Stream("good", FakeSource(40), [good]),
         Stream("bad", FakeSource(None, live=True, fail_at=5, error=OSError("camera gone")), [bad]),
     ]
-    summary = run_guarded(MultiPipeline(streams, BatchingSegmenter(False)))
+    summary = run_guarded(Pipeline(streams, BatchingSegmenter(False)))
     assert good.indices == list(range(40))
     assert bad.closed == good.closed == 1
     assert list(summary.failed) == ["bad"]
@@ -139,7 +139,7 @@ def test_a_blocked_sink_does_not_hold_up_other_streams():
     blocked.gate.clear()
     streams = [Stream("blocked", FakeSource(30), [blocked]), Stream("free", FakeSource(60), [free])]
     done = threading.Event()
-    pipeline = MultiPipeline(
+    pipeline = Pipeline(
         streams,
         BatchingSegmenter(False),
         lambda name, frame, _: name == "free" and frame.index == 59 and done.set(),
@@ -160,7 +160,7 @@ def test_an_inference_failure_stops_every_stream_and_is_raised():
     streams = [Stream("a", FakeSource(None), [sinks[0]]), Stream("b", FakeSource(None), [sinks[1]])]
     segmenter = BatchingSegmenter(False, fail_in="infer", fail_at=7)
     with pytest.raises(StageError, match="infer failed: ValueError: infer broke"):
-        run_guarded(MultiPipeline(streams, segmenter))
+        run_guarded(Pipeline(streams, segmenter))
     assert [sink.closed for sink in sinks] == [1, 1]
 
 
@@ -172,7 +172,7 @@ def test_after_an_inference_failure_every_stream_writes_what_it_already_holds():
     streams = [Stream("a", FakeSource(None), [recorded]), Stream("b", camera, [live])]
     segmenter = BatchingSegmenter(False, fail_in="infer", fail_at=7)
     with pytest.raises(StageError, match="infer failed"):
-        run_guarded(MultiPipeline(streams, segmenter))
+        run_guarded(Pipeline(streams, segmenter))
     assert recorded.indices == list(range(7))
     assert (recorded.closed, live.closed, camera.closed) == (1, 1, True)
 
@@ -186,7 +186,7 @@ def test_stop_ends_every_stream_and_closes_everything():
         if name == "a" and frame.index == 20:
             pipeline.stop()
 
-    pipeline = MultiPipeline(streams, BatchingSegmenter(False), stop_soon)
+    pipeline = Pipeline(streams, BatchingSegmenter(False), stop_soon)
     summary = run_guarded(pipeline)
     assert summary.stopped_early
     assert [source.closed >= 1 for source in sources] == [True, True]
@@ -196,9 +196,9 @@ def test_stop_ends_every_stream_and_closes_everything():
 def test_streams_need_unique_names_and_own_trackers():
     tracker = FakeTracker()
     with pytest.raises(ValueError, match="unique"):
-        MultiPipeline([Stream("a", FakeSource()), Stream("a", FakeSource())], FakeSegmenter())
+        Pipeline([Stream("a", FakeSource()), Stream("a", FakeSource())], FakeSegmenter())
     with pytest.raises(ValueError, match="own Tracker"):
-        MultiPipeline(
+        Pipeline(
             [
                 Stream("a", FakeSource(), tracker=tracker),
                 Stream("b", FakeSource(), tracker=tracker),
@@ -257,7 +257,7 @@ def test_a_live_source_dying_mid_run_does_not_stop_the_others(fp32_model, highwa
     streams = [
         Stream(name, sources[name], [sinks[name]], Tracker(frame_rate=25)) for name in sources
     ]
-    summary = run_guarded(MultiPipeline(streams, segmenter, infer_workers=workers))
+    summary = run_guarded(Pipeline(streams, segmenter, infer_workers=workers))
     assert sinks["recorded"].indices == list(range(CLIP_FRAMES))
     assert summary.streams["recorded"].error is None
     assert summary.streams["ends"].error is None

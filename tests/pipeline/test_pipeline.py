@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from rtseg.errors import RtsegError
-from rtseg.pipeline import Pipeline, StageError, stop_on_signals
+from rtseg.pipeline import StageError, stop_on_signals
 from tests.pipeline.fakes import (
     HANG_GUARD_S,
     CountingAnnotator,
@@ -20,7 +20,8 @@ from tests.pipeline.fakes import (
     FakeSource,
     FakeTracker,
     RecordingSink,
-    run_guarded,
+    one_stream,
+    run_one,
 )
 from tests.waiting import wait_until
 
@@ -39,8 +40,8 @@ def no_leftover_threads():
 
 def test_recorded_source_every_frame_in_order_and_closed():
     source, sink = FakeSource(50), RecordingSink(delay_s=0.001)
-    pipeline = Pipeline(source, FakeSegmenter(delay_s=0.001), sinks=[sink], queue_size=2)
-    summary = run_guarded(pipeline)
+    pipeline = one_stream(source, FakeSegmenter(delay_s=0.001), sinks=[sink], queue_size=2)
+    summary = run_one(pipeline)
     assert sink.indices == list(range(50))
     assert summary.frames == 50
     assert summary.dropped == 0
@@ -54,7 +55,7 @@ def test_recorded_source_every_frame_in_order_and_closed():
 def test_recorded_reader_waits_on_back_pressure():
     source, sink = FakeSource(100), RecordingSink()
     sink.gate.clear()  # the sink blocks on its first frame
-    pipeline = Pipeline(source, FakeSegmenter(), sinks=[sink], queue_size=1)
+    pipeline = one_stream(source, FakeSegmenter(), sinks=[sink], queue_size=1)
     runner = threading.Thread(target=pipeline.run)
     runner.start()
     # Full, however long that takes on this machine; then given time to read past its bound.
@@ -76,8 +77,8 @@ def test_live_source_keeps_only_newest_frames():
         if len(processed) == 10:
             pipeline.stop()
 
-    pipeline = Pipeline(source, FakeSegmenter(delay_s=0.02), sinks=[sink], on_frame=on_frame)
-    summary = run_guarded(pipeline)
+    pipeline = one_stream(source, FakeSegmenter(delay_s=0.02), sinks=[sink], on_frame=on_frame)
+    summary = run_one(pipeline)
     assert processed == sink.indices
     assert len(processed) == 10
     assert processed == sorted(set(processed))
@@ -88,7 +89,7 @@ def test_live_source_keeps_only_newest_frames():
 
 def test_tracker_gets_frames_skipped_and_tracks_are_counted():
     tracker = FakeTracker()
-    summary = run_guarded(Pipeline(FakeSource(5, index_step=3), FakeSegmenter(), tracker))
+    summary = run_one(one_stream(FakeSource(5, index_step=3), FakeSegmenter(), tracker))
     assert tracker.skipped == [0, 2, 2, 2, 2]
     assert summary.tracks == 1
 
@@ -102,8 +103,10 @@ def test_callback_gets_frame_and_detections_and_can_stop():
             pipeline.stop()
 
     sink = RecordingSink()
-    pipeline = Pipeline(FakeSource(100), FakeSegmenter(), FakeTracker(), [sink], on_frame=on_frame)
-    summary = run_guarded(pipeline)
+    pipeline = one_stream(
+        FakeSource(100), FakeSegmenter(), FakeTracker(), [sink], on_frame=on_frame
+    )
+    summary = run_one(pipeline)
     assert seen == [(i, float(i), 7) for i in range(10)]
     assert sink.indices == list(range(10))
     assert summary.frames == 10
@@ -113,7 +116,7 @@ def test_callback_gets_frame_and_detections_and_can_stop():
 
 def test_sink_stop_request_ends_the_run():
     sink = RecordingSink(stop_after=3)
-    summary = run_guarded(Pipeline(FakeSource(100), FakeSegmenter(), sinks=[sink]))
+    summary = run_one(one_stream(FakeSource(100), FakeSegmenter(), sinks=[sink]))
     assert sink.indices == [0, 1, 2]
     assert summary.stopped_early
 
@@ -129,7 +132,7 @@ def test_sink_stop_request_ends_the_run():
 )
 def test_stage_failure_stops_everything_and_is_raised(stage, source, segmenter, sink):
     with pytest.raises(StageError) as raised:
-        run_guarded(Pipeline(source, segmenter, sinks=[sink]))
+        run_one(one_stream(source, segmenter, sinks=[sink]))
     assert raised.value.stage == stage
     assert isinstance(raised.value.__cause__, ValueError | OSError)
     assert stage in str(raised.value)
@@ -151,7 +154,7 @@ def test_a_failing_stage_still_writes_every_frame_before_the_failure(
     segmenter = FakeSegmenter(fail_in=segmenter_fails_in, fail_at=10)
     sink = RecordingSink(delay_s=0.01)
     with pytest.raises(StageError, match=f"{stage} failed"):
-        run_guarded(Pipeline(source, segmenter, sinks=[sink], infer_workers=workers))
+        run_one(one_stream(source, segmenter, sinks=[sink], infer_workers=workers))
     assert sink.indices == list(range(10))
     assert sink.closed == 1
 
@@ -160,7 +163,7 @@ def test_a_failing_sink_leaves_the_others_every_frame_read():
     broken, slow = RecordingSink(fail_at=3), RecordingSink(delay_s=0.01)
     source = FakeSource(100)
     with pytest.raises(StageError, match="render failed: OSError: disk full"):
-        run_guarded(Pipeline(source, FakeSegmenter(), sinks=[broken, slow]))
+        run_one(one_stream(source, FakeSegmenter(), sinks=[broken, slow]))
     assert broken.indices == [0, 1, 2]
     assert slow.indices == list(range(source.reads))
     assert 3 < source.reads < 100  # reading stopped soon after the failure
@@ -172,39 +175,39 @@ def test_callback_failure_is_a_render_failure():
         raise KeyError("bad callback")
 
     with pytest.raises(StageError, match="render failed"):
-        run_guarded(Pipeline(FakeSource(5), FakeSegmenter(), on_frame=on_frame))
+        run_one(one_stream(FakeSource(5), FakeSegmenter(), on_frame=on_frame))
 
 
 def test_user_error_in_a_stage_is_raised_as_is():
     source = FakeSource(20, fail_at=2, error=RtsegError("cannot read frame 2"))
     with pytest.raises(RtsegError, match="cannot read frame 2"):
-        run_guarded(Pipeline(source, FakeSegmenter()))
+        run_one(one_stream(source, FakeSegmenter()))
 
 
 def test_every_sink_is_closed_when_one_close_fails():
     first, second = RecordingSink(fail_on_close=True), RecordingSink()
     with pytest.raises(StageError, match="cannot flush"):
-        run_guarded(Pipeline(FakeSource(3), FakeSegmenter(), sinks=[first, second]))
+        run_one(one_stream(FakeSource(3), FakeSegmenter(), sinks=[first, second]))
     assert (first.closed, second.closed) == (1, 1)
     assert second.indices == [0, 1, 2]
 
 
 def test_annotates_only_for_sinks_that_need_it_and_keeps_callback_frame_clean():
     annotator, plain = CountingAnnotator(), RecordingSink()
-    run_guarded(Pipeline(FakeSource(3), FakeSegmenter(), sinks=[plain], annotator=annotator))
+    run_one(one_stream(FakeSource(3), FakeSegmenter(), sinks=[plain], annotator=annotator))
     assert annotator.calls == 0
     assert plain.annotated == [None] * 3
 
     pixels = []
     needy = RecordingSink(needs_annotation=True)
-    pipeline = Pipeline(
+    pipeline = one_stream(
         FakeSource(3),
         FakeSegmenter(),
         sinks=[needy],
         annotator=annotator,
         on_frame=lambda frame, detections: pixels.append(int(frame.image[1, 1, 0])),
     )
-    run_guarded(pipeline)
+    run_one(pipeline)
     assert annotator.calls == 3
     assert all(np.all(image == 255) for image in needy.annotated)
     assert pixels == [0, 0, 0]
@@ -235,7 +238,7 @@ def interrupt_once_written(sink: RecordingSink) -> None:
 @pytest.mark.usefixtures("sigint_raises")
 def test_ctrl_c_interrupts_cleanly():
     sink = RecordingSink(delay_s=0.005)
-    pipeline = Pipeline(FakeSource(None), FakeSegmenter(), sinks=[sink])
+    pipeline = one_stream(FakeSource(None), FakeSegmenter(), sinks=[sink])
     interrupt_once_written(sink)
     with pytest.raises(KeyboardInterrupt):
         pipeline.run()
@@ -246,10 +249,10 @@ def test_ctrl_c_interrupts_cleanly():
 @pytest.mark.usefixtures("sigint_raises")
 def test_signal_handlers_turn_sigint_into_a_stop():
     sink = RecordingSink(delay_s=0.005)
-    pipeline = Pipeline(FakeSource(None), FakeSegmenter(), sinks=[sink])
+    pipeline = one_stream(FakeSource(None), FakeSegmenter(), sinks=[sink])
     interrupt_once_written(sink)
     with stop_on_signals(pipeline.stop) as caught:
-        summary = pipeline.run()
+        summary = pipeline.run().streams["fake"].summary
     assert caught.exit_code == 128 + signal.SIGINT
     assert summary.stopped_early
     assert summary.frames == len(sink.indices) > 0
@@ -257,14 +260,14 @@ def test_signal_handlers_turn_sigint_into_a_stop():
 
 
 def test_runs_once():
-    pipeline = Pipeline(FakeSource(1), FakeSegmenter())
-    run_guarded(pipeline)
+    pipeline = one_stream(FakeSource(1), FakeSegmenter())
+    run_one(pipeline)
     with pytest.raises(RuntimeError, match="once"):
         pipeline.run()
 
 
 def test_summary_format_mentions_everything():
-    summary = run_guarded(Pipeline(FakeSource(4), FakeSegmenter(), FakeTracker()))
+    summary = run_one(one_stream(FakeSource(4), FakeSegmenter(), FakeTracker()))
     text = summary.format()
     for word in ("4 frames", "fps", "latency p50/p95", "capture", "infer", "render", "dropped"):
         assert word in text

@@ -11,12 +11,13 @@ import numpy as np
 import supervision as sv
 
 from rtseg import Segmenter
-from rtseg.cluster import ModelSpec, StreamGroupWorker, StreamSpec
-from rtseg.pipeline import Pipeline
-from rtseg.pipeline.multi import MultiPipeline, Stream
+from rtseg.cluster import StreamGroupWorker
+from rtseg.pipeline import Pipeline, Stream
 from rtseg.pipeline.plan import load_segmenter
+from rtseg.pipeline.stream_plan import ModelPlan, StreamPlan
 from rtseg.sources import Frame, open_source
 from tests.cluster.test_worker import drain
+from tests.pipeline.fakes import one_stream, run_one
 
 CLIP_FRAMES = 221
 STRIDE = 8  # every 8th clip frame: 28 frames, enough lanes' worth to shuffle if order broke
@@ -49,7 +50,7 @@ def test_recorded_input_runs_one_lane_per_infer_request_in_order(fp32_model, hig
         results.append((frame.index, detections))
 
     source = open_source(highway_clip, vid_stride=STRIDE)
-    summary = Pipeline(source, segmenter, on_frame=on_frame, infer_workers=workers).run()
+    summary = run_one(one_stream(source, segmenter, on_frame=on_frame, infer_workers=workers))
     assert summary.frames == len(range(0, CLIP_FRAMES, STRIDE))
     assert [index for index, _ in results] == list(range(0, CLIP_FRAMES, STRIDE))
     assert_same([d for _, d in results], one_at_a_time(fp32_model, highway_clip, STRIDE))
@@ -69,7 +70,7 @@ def test_one_live_stream_runs_on_the_latency_hint(fp32_model, highway_clip):
         if len(seen) == 10:
             pipeline.stop()
 
-    pipeline = Pipeline(source, segmenter, on_frame=on_frame, infer_workers=workers)
+    pipeline = one_stream(source, segmenter, on_frame=on_frame, infer_workers=workers)
     pipeline.run()
     assert len(seen) >= 10 and seen == sorted(set(seen))
 
@@ -89,16 +90,16 @@ def test_streams_share_one_openvino_model(fp32_model, highway_clip):
     def on_frame(name: str, frame: Frame, detections: sv.Detections) -> None:
         results[name].append(detections)
 
-    MultiPipeline(streams, segmenter, on_frame, infer_workers=workers).run()
+    Pipeline(streams, segmenter, on_frame, infer_workers=workers).run()
     for name, stride in strides.items():
         assert_same(results[name], one_at_a_time(fp32_model, highway_clip, stride))
 
 
 def test_ray_actor_stream_group_on_openvino(fp32_model, highway_clip):
     """What a Ray actor runs (here without Ray): its own OpenVINO model on its CPU share."""
-    specs = [StreamSpec("a", str(highway_clip), vid_stride=4 * STRIDE)]
-    model = ModelSpec(str(fp32_model), device="openvino", precision="f32", track=False)
-    worker = StreamGroupWorker(model, specs, 1, frozenset())
+    streams = [StreamPlan("a", str(highway_clip), vid_stride=4 * STRIDE)]
+    model = ModelPlan(str(fp32_model), device="openvino", precision="f32")
+    worker = StreamGroupWorker(model, streams, False, 1, frozenset())
     worker.start({})
     results, last = drain(worker)
     assert last.error is None, last.error

@@ -6,11 +6,10 @@ import time
 
 import pytest
 
-from rtseg.pipeline import Pipeline
 from rtseg.pipeline.progress import status_text
 from rtseg.pipeline.stats import Stats, Summary, latency_figures, outage_text
 from rtseg.sources import Outage
-from tests.pipeline.fakes import FakeSegmenter, FakeSource
+from tests.pipeline.fakes import FakeSegmenter, FakeSource, one_stream, run_one
 
 OUTAGES = [Outage(10.0, 14.6, 114), Outage(20.0, 27.5, 186)]
 NOW = 1000.0  # where time.monotonic() stands still while the status line is read
@@ -67,11 +66,11 @@ def test_summary_lists_outages_only_when_there_were_some():
 @pytest.mark.parametrize("lost_for_s", [None, 2.0])
 def test_pipeline_status_and_summary_carry_the_source_outages(lost_for_s):
     source = ReconnectingSource(OUTAGES, lost_for_s)
-    pipeline = Pipeline(source, FakeSegmenter())
-    assert pipeline.status() == {
+    pipeline = one_stream(source, FakeSegmenter())
+    assert pipeline.status("fake") == {
         "dropped_frames": 0,
         "source_connected": int(lost_for_s is None),
         "source_outages": 2,
         "source_frames_lost": 300,
     }
-    assert pipeline.run().outages == tuple(OUTAGES)
+    assert run_one(pipeline).outages == tuple(OUTAGES)

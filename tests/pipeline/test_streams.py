@@ -1,4 +1,4 @@
-"""Stream configs: names from sources, streams files (YAML and JSON), one-line errors."""
+"""Each stream's own options: names from sources, streams files (YAML and JSON), one-line errors."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ import pytest
 
 from rtseg.errors import RtsegError
 from rtseg.pipeline.streams import (
-    StreamConfig,
-    configs_from_sources,
     load_streams,
+    options_from_sources,
     parse_streams,
     stream_name,
 )
@@ -31,9 +30,9 @@ def test_stream_names_from_sources(source, name):
 
 
 def test_repeated_sources_get_numbered_names():
-    configs = configs_from_sources(["a.mp4", "0", "a.mp4", "b/a.mp4"])
-    assert [c.name for c in configs] == ["a", "webcam0", "a-2", "a-3"]
-    assert configs[1] == StreamConfig("webcam0", "0")
+    configs = options_from_sources(["a.mp4", "0", "a.mp4", "b/a.mp4"])
+    assert [c["name"] for c in configs] == ["a", "webcam0", "a-2", "a-3"]
+    assert configs[1] == {"name": "webcam0", "source": "0"}
 
 
 def test_yaml_file_with_per_stream_options(tmp_path):
@@ -52,11 +51,11 @@ def test_yaml_file_with_per_stream_options(tmp_path):
         "  - 0\n"
     )
     assert load_streams(path) == [
-        StreamConfig("front", "rtsp://cam1/s", jsonl="out/front.jsonl", conf=0.4,
-                     transport="udp", rtsp_out="rtsp://media/front"),
-        StreamConfig("dock", "dock.mp4", output="out/dock.mp4", vid_stride=2, loop=True,
-                     classes=(0, 2), realtime=True),
-        StreamConfig("webcam0", "0"),
+        dict(name="front", source="rtsp://cam1/s", jsonl="out/front.jsonl", conf=0.4,
+             transport="udp", rtsp_out="rtsp://media/front"),
+        dict(name="dock", source="dock.mp4", output="out/dock.mp4", vid_stride=2, loop=True,
+             classes=(0, 2), realtime=True),
+        dict(name="webcam0", source="0"),
     ]  # fmt: skip
 
 
@@ -64,8 +63,8 @@ def test_json_file_as_a_plain_list(tmp_path):
     path = tmp_path / "streams.json"
     path.write_text(json.dumps([{"source": "a.mp4", "classes": 3}, "a.mp4"]))
     assert load_streams(path) == [
-        StreamConfig("a", "a.mp4", classes=(3,)),
-        StreamConfig("a-2", "a.mp4"),
+        {"name": "a", "source": "a.mp4", "classes": (3,)},
+        {"name": "a-2", "source": "a.mp4"},
     ]
 
 

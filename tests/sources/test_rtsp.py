@@ -17,12 +17,12 @@ from contextlib import contextmanager, suppress
 
 import pytest
 
-from rtseg.pipeline import Pipeline
 from rtseg.pipeline.plan import load_segmenter
 from rtseg.sinks import JsonlSink
 from rtseg.sources import Frame, FrameSource, open_source
 from rtseg.sources.reconnect import ReconnectPolicy, end_slack
 from rtseg.tracking import Tracker
+from tests.pipeline.fakes import one_stream
 from tests.rtsp_server import FILE_DOWN_S, RESTART_AFTER_S, RtspServer, running_server
 
 HANG_GUARD_S = 90.0
@@ -179,9 +179,9 @@ def test_pipeline_tracks_through_an_outage(server, fp32_model, tmp_path):
     path = tmp_path / "out.jsonl"
     segmenter, _ = load_segmenter(fp32_model, live=True, device="cpu")
     source = open_source(server.url("/cam"))
-    pipeline = Pipeline(source, segmenter, Tracker(frame_rate=25), sinks=[JsonlSink(path)])
+    pipeline = one_stream(source, segmenter, Tracker(frame_rate=25), sinks=[JsonlSink(path)])
     summaries = []
-    runner = threading.Thread(target=lambda: summaries.append(pipeline.run()))
+    runner = threading.Thread(target=lambda: summaries.append(pipeline.run().streams["fake"]))
     runner.start()
 
     def lines() -> int:
@@ -200,8 +200,8 @@ def test_pipeline_tracks_through_an_outage(server, fp32_model, tmp_path):
         pipeline.stop()
         runner.join(HANG_GUARD_S)
     assert not runner.is_alive()
-    (summary,) = summaries  # run() returned: no stage failed
-    assert summary.stopped_early and summary.tracks
+    (result,) = summaries
+    assert result.error is None and result.summary.stopped_early and result.summary.tracks
     records = [json.loads(line) for line in path.read_text().splitlines()]
     frames = [record["frame"] for record in records]
     assert frames == sorted(set(frames))
