@@ -22,7 +22,7 @@ PICTURE = "assets/output.jpg"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CLIP = SHARED / "media" / "highway-dashcam-960x540.mp4"
 MODEL = SHARED / "models" / "yolov8n-seg-fp32-320.onnx"
-FRAME = 140  # all three near cars in view, each with its track id (README Tracking)
+FRAME = 140  # all three near cars in view, each with its track id (docs: How it works → Tracker)
 JPEG_QUALITY = 85
 CONF = 0.25  # rtseg run's default --conf
 
