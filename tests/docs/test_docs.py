@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 CLI_PAGE = DOCS / "reference" / "cli.md"
 EXAMPLE = re.compile(r"^<!-- test -->\n```python\n(.*?)^```$", re.DOTALL | re.MULTILINE)
+README_LINES = 200  # details go to docs/ (issue 21)
 WAIT_MS = 60_000  # a guard for a loaded machine, not a measurement
 
 
@@ -85,6 +86,18 @@ def test_every_flag_of_the_help_is_on_the_cli_page(command):
     section = page.split(f"## `rtseg {command}`", 1)[1].split("\n## ", 1)[0]
     missing = sorted(flag for flag in flags if not re.search(rf"`{flag}(?![\w-])", section))
     assert not missing, f"rtseg {command} flags missing from {CLI_PAGE.relative_to(ROOT)}"
+
+
+def test_the_readme_links_to_files_that_exist():
+    """README is outside the site, so the strict build does not check its links."""
+    targets = re.findall(r"\]\(([^)#\s]+)[^)]*\)", (ROOT / "README.md").read_text())
+    local = [target for target in targets if "://" not in target]
+    assert local
+    assert not [target for target in local if not (ROOT / target).exists()]
+
+
+def test_the_readme_stays_a_front_page():
+    assert len((ROOT / "README.md").read_text().splitlines()) <= README_LINES
 
 
 def test_the_docs_have_runnable_examples():
