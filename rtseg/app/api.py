@@ -55,8 +55,8 @@ def track(
     **options: Any,
 ) -> Iterator[Result] | Outcome:
     """Segment and track ``source`` (a file, folder, glob, webcam index or URL, or a list of
-    them); see :func:`run_options` for ``options``. With ``stream`` an iterator of
-    :class:`Result`, else the run to its end and its :class:`~rtseg.app.runner.Outcome`."""
+    them); see ``run_options`` for ``options``. With ``stream`` an iterator of
+    ``Result``, else the run to its end and its ``Outcome`` (``summary``, ``exit_code``)."""
     return _start(source, model, stream, tracking=True, **options)
 
 
@@ -67,7 +67,7 @@ def segment(
     stream: bool = True,
     **options: Any,
 ) -> Iterator[Result] | Outcome:
-    """:func:`track` without tracking: detections carry no ``tracker_id``."""
+    """``track`` without tracking: detections carry no ``tracker_id``."""
     return _start(source, model, stream, tracking=False, **options)
 
 

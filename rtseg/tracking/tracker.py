@@ -131,7 +131,7 @@ class Tracker:
     @classmethod
     def for_conf(cls, conf: float, frame_rate: float = 30) -> Tracker:
         """The tracker of a run at confidence ``conf`` (``rtseg run --conf``), fed detections
-        down to :func:`detection_floor`: those at or above ``conf`` keep tracks (the first
+        down to ``detection_floor``: those at or above ``conf`` keep tracks (the first
         association) and, from :data:`NEW_TRACK_THRESH` or ``conf`` up, start them; weaker ones
         only carry on tracks they overlap (the second)."""
         return cls(

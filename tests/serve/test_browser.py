@@ -1,5 +1,6 @@
-"""Acceptance: headless Debian chromium (driven by playwright) watches the live view of the real
-pipeline chain (highway clip → Segmenter → Tracker → annotator → LiveViewSink).
+"""Acceptance: headless Debian chromium (driven by playwright, tests/chromium.py) watches the
+live view of the real pipeline chain (highway clip → Segmenter → Tracker → annotator →
+LiveViewSink).
 
 Needs the ``chromium`` Debian package and the ``playwright`` pip package (its own browser
 downloads are not used). Saves ``live_view.png`` under ``tmp_path`` and ``runs/test-artifacts``.
@@ -7,12 +8,10 @@ downloads are not used). Saves ``live_view.png`` under ``tmp_path`` and ``runs/t
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 import time
 from pathlib import Path
-from typing import NoReturn
 
 import cv2
 import numpy as np
@@ -23,47 +22,20 @@ from rtseg import Segmenter, Tracker
 from rtseg.annotate import FrameAnnotator
 from rtseg.serve import LiveViewSink
 from rtseg.sources import open_source
+from tests.chromium import headless_chromium
 from tests.serve.helpers import raw_get
 from tests.waiting import wait_until
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "runs" / "test-artifacts"
 TOKEN = "browser-test-token"
 FEED_FPS = 25.0
 WAIT_MS = 120_000  # generous bounds for a loaded CI machine; they guard, they do not measure
 
 
-def unavailable(reason: str) -> NoReturn:
-    """Fail in CI, skip elsewhere."""
-    if os.environ.get("CI"):
-        pytest.fail(f"CI must provide the browser test's needs: {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture
 def browser():
-    try:
-        from playwright.sync_api import Error, sync_playwright
-    except ImportError:
-        unavailable("the playwright pip package is missing (pip install -e '.[test]')")
-    if not CHROMIUM.exists():
-        unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        try:
-            launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        except Error as exc:
-            pytest.fail(f"headless {CHROMIUM} did not start: {exc.message.splitlines()[0]}")
+    with headless_chromium() as launched:
         yield launched
-        launched.close()
 
 
 def feed(sink: LiveViewSink, clip: Path, model: Path, stop: threading.Event) -> None:
