@@ -174,13 +174,6 @@ class Analytics:
         )
         return detections
 
-    def finish(self, frame: Frame) -> list[Event]:
-        """At the end of a stream: every track still inside a zone leaves it (``reason: lost``).
-        Returns those events, for outputs that want them."""
-        self._frame, self._now, self._events = frame, self._time_ms(frame), []
-        self._forget(list(self._tracks), "lost")
-        return self._events
-
     def summary(self) -> list[str]:
         """One line per line and zone: crossings by direction, and occupancy now."""
         lines = [

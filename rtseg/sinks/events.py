@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import supervision as sv
 
-from rtseg.analytics.events import METADATA_KEY, AnalyticsResult, Event
+from rtseg.analytics.events import METADATA_KEY, AnalyticsResult
 from rtseg.sinks.base import Sink, open_text
 from rtseg.sources import Frame
 
@@ -34,12 +33,9 @@ class EventsJsonlSink:
 
     def write(self, frame: Frame, annotated: np.ndarray | None, detections: sv.Detections) -> None:
         result = analytics_result(detections)
-        if result is not None and result.events:
-            self.write_events(result.events)
-
-    def write_events(self, events: Iterable[Event]) -> None:
-        """Write and flush ``events`` (e.g. those of :meth:`rtseg.Analytics.finish`)."""
-        lines = [json.dumps(event.to_dict(), separators=(",", ":")) + "\n" for event in events]
+        if result is None or not result.events:
+            return
+        lines = [json.dumps(e.to_dict(), separators=(",", ":")) + "\n" for e in result.events]
         with self._lock:
             self._file.writelines(lines)
             self._file.flush()
