@@ -36,12 +36,11 @@ from rtseg.analytics.events import (
 )
 from rtseg.analytics.geometry import (
     Crop,
+    Polygons,
     crosses_segment,
     footpoints,
     mask_crops,
     overlap_share,
-    points_in_polygon,
-    polygon_distance,
     side_reach,
     signed_distance,
 )
@@ -116,6 +115,7 @@ class Analytics:
         self._occupancy: dict[str, dict[str, int]] = {zone.name: {} for zone in site.zones}
         self._bands = np.zeros((0, 2))
         self._zone_band = 0.0
+        self._polygons = Polygons([])
         self._frame: Frame | None = None  # the frame being counted, its time and events
         self._now = 0.0
         self._events: list[Event] = []
@@ -204,6 +204,7 @@ class Analytics:
                 ]
             ).reshape(-1, 2)  # per line: (out-side band, in-side band)
             self._zone_band = DEFAULT_BAND * float(np.hypot(width, height))
+            self._polygons = Polygons([zone.polygon for zone in site.zones])
             self._resolved = site
         return self._resolved
 
@@ -227,19 +228,16 @@ class Analytics:
     ) -> np.ndarray:
         """(N, zones) per detection: 1 inside, -1 clearly outside (a member leaves), 0 on the
         edge (a member stays, no one enters)."""
-        states = np.full((len(feet), len(site.zones)), -1, dtype=np.int8)
+        inside = self._polygons.contain(feet)
+        edge = inside | (self._polygons.distance(feet) <= self._zone_band)
         for z, zone in enumerate(site.zones):
             if zone.mode == "overlap" and crops is not None:
                 shares = np.array([overlap_share(crop, zone.polygon) for crop in crops])
-                inside = shares >= zone.min_overlap
-                edge = shares >= zone.min_overlap * OVERLAP_EXIT
-            else:
-                inside = points_in_polygon(feet, zone.polygon)
-                edge = inside.copy()
-                if (~inside).any():
-                    edge[~inside] = polygon_distance(feet[~inside], zone.polygon) <= self._zone_band
-            state = np.where(inside, 1, np.where(edge, 0, -1))
-            states[:, z] = np.where(class_allowed(zone.classes, class_ids), state, -1)
+                inside[:, z] = shares >= zone.min_overlap
+                edge[:, z] = shares >= zone.min_overlap * OVERLAP_EXIT
+        states = np.where(inside, 1, np.where(edge, 0, -1)).astype(np.int8)
+        for z, zone in enumerate(site.zones):
+            states[~class_allowed(zone.classes, class_ids), z] = -1
         return states
 
     def _seen(self, track_id: int, class_id: int, name: str, lines: int) -> _Track:
@@ -271,19 +269,18 @@ class Analytics:
         distances: np.ndarray,
     ) -> None:
         """Count each line whose decided side the track changed through the line's span."""
-        for k in np.flatnonzero(sides):
-            side, before = int(sides[k]), int(track.sides[k])
-            if before and side != before:
-                line = site.lines[k]
-                start = track.anchors[k]
-                d0 = float(signed_distance(start[None], line.points, line.in_side)[0])
-                if crosses_segment(start, foot, line.points, d0, float(distances[k])):
-                    direction = "in" if side > 0 else "out"
-                    counts = self._crossings[line.name][direction]
-                    counts[track.class_name] = counts.get(track.class_name, 0) + 1
-                    self._emit(LINE_CROSS, track_id, track, line=line.name, direction=direction)
-            track.sides[k] = side
-            track.anchors[k] = foot
+        decided = sides != 0
+        for k in np.flatnonzero(decided & (track.sides != 0) & (sides != track.sides)):
+            line = site.lines[k]
+            start = track.anchors[k]
+            d0 = float(signed_distance(start[None], line.points, line.in_side)[0])
+            if crosses_segment(start, foot, line.points, d0, float(distances[k])):
+                direction = "in" if sides[k] > 0 else "out"
+                counts = self._crossings[line.name][direction]
+                counts[track.class_name] = counts.get(track.class_name, 0) + 1
+                self._emit(LINE_CROSS, track_id, track, line=line.name, direction=direction)
+        track.sides[decided] = sides[decided]
+        track.anchors[decided] = foot
 
     def _enter_leave(self, site: Site, track_id: int, track: _Track, states: np.ndarray) -> None:
         """Enter the zones the track is inside, leave those it is clearly out of, and report a

@@ -17,13 +17,15 @@ FOOT_SHARE = 0.1
 def crop_footpoint(crop: np.ndarray, x: int, y: int) -> tuple[float, float] | None:
     """The frame (x, y) of a mask crop's footpoint: the centre of its lowest set rows, at their
     bottom edge (feet or wheels); None for an empty crop."""
-    rows = np.flatnonzero(crop.any(axis=1))
-    if not len(rows):
+    rows = crop.any(axis=1)
+    top = int(rows.argmax())
+    if not rows[top]:
         return None
-    top, bottom = int(rows[0]), int(rows[-1])
+    bottom = len(rows) - 1 - int(rows[::-1].argmax())
     depth = max(1, round(FOOT_SHARE * (bottom - top + 1)))
-    columns = np.nonzero(crop[bottom - depth + 1 : bottom + 1])[1]
-    return x + float(columns.mean()) + 0.5, y + bottom + 1.0
+    weights = crop[bottom - depth + 1 : bottom + 1].sum(axis=0)
+    centre = float(weights @ np.arange(len(weights))) / float(weights.sum())
+    return x + centre + 0.5, y + bottom + 1.0
 
 
 Crop = tuple[np.ndarray, int, int]
@@ -79,28 +81,42 @@ def crosses_segment(
     return 0.0 <= position <= 1.0
 
 
-def points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """Bool per (x, y) of ``points``: inside ``polygon`` (even-odd rule, all points at once)."""
-    points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    x, y = points[:, :1], points[:, 1:]
-    x0, y0 = polygon[:, 0], polygon[:, 1]
-    x1, y1 = np.roll(x0, -1), np.roll(y0, -1)
-    straddles = (y0 > y) != (y1 > y)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        at = x0 + (y - y0) * (x1 - x0) / (y1 - y0)
-    hits = straddles & (x < at)
-    return (hits.sum(axis=1) % 2).astype(bool)
+class Polygons:
+    """Several polygons' edges in one array, so every point is tested against every polygon
+    in one pass: (E, 2) start and end corners and, per edge, the polygon it belongs to."""
 
+    def __init__(self, polygons: list[np.ndarray]) -> None:
+        self.count = len(polygons)
+        self.start = np.concatenate(polygons) if polygons else np.empty((0, 2))
+        self.end = (
+            np.concatenate([np.roll(p, -1, axis=0) for p in polygons]) if polygons else self.start
+        )
+        sizes = [len(p) for p in polygons]
+        self.first = np.cumsum([0, *sizes[:-1]]).astype(np.intp)  # each polygon's first edge
 
-def polygon_distance(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """Distance of each (x, y) of ``points`` from ``polygon``'s outline."""
-    points = np.asarray(points, dtype=np.float64).reshape(-1, 1, 2)
-    a = polygon[None]
-    edge = np.roll(polygon, -1, axis=0)[None] - a
-    length2 = np.maximum((edge**2).sum(axis=2), 1e-12)
-    t = np.clip(((points - a) * edge).sum(axis=2) / length2, 0.0, 1.0)
-    nearest = a + t[..., None] * edge
-    return np.sqrt(((points - nearest) ** 2).sum(axis=2)).min(axis=1)
+    def contain(self, points: np.ndarray) -> np.ndarray:
+        """(N, polygons) bool: each point inside each polygon (even-odd rule)."""
+        points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        if not self.count or not len(points):
+            return np.zeros((len(points), self.count), dtype=bool)
+        x, y = points[:, :1], points[:, 1:]
+        (x0, y0), (x1, y1) = self.start.T, self.end.T
+        straddles = (y0 > y) != (y1 > y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            at = x0 + (y - y0) * (x1 - x0) / (y1 - y0)
+        hits = (straddles & (x < at)).astype(np.int32)
+        return (np.add.reduceat(hits, self.first, axis=1) % 2).astype(bool)
+
+    def distance(self, points: np.ndarray) -> np.ndarray:
+        """(N, polygons): each point's distance from each polygon's outline."""
+        points = np.asarray(points, dtype=np.float64).reshape(-1, 1, 2)
+        if not self.count or not len(points):
+            return np.zeros((len(points), self.count))
+        edge = (self.end - self.start)[None]
+        length2 = np.maximum((edge**2).sum(axis=2), 1e-12)
+        t = np.clip(((points - self.start[None]) * edge).sum(axis=2) / length2, 0.0, 1.0)
+        gap = points - (self.start[None] + t[..., None] * edge)
+        return np.minimum.reduceat(np.sqrt((gap**2).sum(axis=2)), self.first, axis=1)
 
 
 def polygon_crop(polygon: np.ndarray, x: int, y: int, height: int, width: int) -> np.ndarray:
