@@ -128,9 +128,9 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=200)
     args = parser.parse_args()
     print(cpu_line(read_cpu()), flush=True)  # results differ from CPU to CPU
-    model_ms, tracked = frame_ms(30)
+    model_ms, found = frame_ms(30)
     print(
-        f"model + tracker at {WIDTH}x{HEIGHT}: median {model_ms:.1f} ms/frame ({tracked} tracked)"
+        f"model + tracker at {WIDTH}x{HEIGHT}: median {model_ms:.1f} ms/frame ({found} detections)"
     )
     for mode in ("footpoint", "overlap"):
         ms, events = analytics_ms(mode, args.objects, args.frames)
