@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from rtseg.errors import RtsegError
+from rtseg.yamlfile import read_yaml
 
 MODES = ("footpoint", "overlap")
 DEFAULT_MIN_OVERLAP = 0.5
@@ -95,18 +95,7 @@ def _to_pixels(arrays: list[np.ndarray], width: int, height: int) -> list[np.nda
 
 def load_site(path: str | Path) -> Site:
     """Read and check a site file; RtsegError naming the file and key when it is wrong."""
-    target = Path(path).expanduser()
-    try:
-        text = target.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RtsegError(f"cannot read site file {target}: {exc.strerror or exc}") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise RtsegError(f"{target}: not valid YAML{where}") from exc
-    return parse_site(data, str(target))
+    return parse_site(read_yaml(path, "site file"), str(Path(path).expanduser()))
 
 
 def parse_site(data: Any, source: str = "site") -> Site:
