@@ -4,6 +4,7 @@ session and queued messages survive the test's restarts of the broker."""
 
 from __future__ import annotations
 
+import getpass
 import os
 import shutil
 import socket
@@ -36,6 +37,9 @@ class Mosquitto:
         self.config.write_text(
             f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
             f"persistence true\npersistence_location {folder}/\n"
+            # run as the test's user (as root it would switch to "mosquitto", which cannot
+            # write its database into the test's folder)
+            f"user {getpass.getuser()}\n"
         )
         self.binary = binary
         self.process: subprocess.Popen | None = None

@@ -5,8 +5,9 @@ One :class:`Analytics` per stream, fed every frame in order right after the trac
 
 - Only confirmed tracks count (a ``tracker_id`` of -1 is skipped, never merged into one track).
 - A line has a band around it: an object's side is decided only outside it, and a crossing is
-  a change of decided side whose move passes between the line's end points. Jitter and
-  stop-and-go inside the band add nothing; a jump over the line between two frames counts.
+  a change of decided side, seen :data:`CONFIRM_FRAMES` times in a row, whose move passes
+  between the line's end points. Jitter and stop-and-go inside the band and one-frame flickers
+  beyond it add nothing; a jump over the line between two frames counts.
   Every crossing counts, in each direction, however often one track crosses.
 - An object is in every zone that contains its footpoint (or, ``mode: overlap``, enough of its
   mask); it leaves a zone only once clearly outside (the same band), so no flapping at edges.
@@ -49,6 +50,10 @@ from rtseg.annotate.labels import class_names
 from rtseg.errors import RtsegError
 from rtseg.sources import Frame
 
+CONFIRM_FRAMES = 2
+"""Sightings in a row on the other side of a line that make a crossing: a one-frame flicker
+of a mask's bottom (an occlusion, a merged box) beyond the band is not one."""
+
 OVERLAP_EXIT = 0.75
 """An overlap-mode member leaves once its share inside falls below this much of ``min_overlap``."""
 
@@ -72,6 +77,8 @@ class _Track:
     seen_ms: float
     sides: np.ndarray  # per line: -1 out, +1 in, 0 not yet decided
     anchors: np.ndarray  # per line: the last footpoint on the decided side
+    pending: np.ndarray  # per line: sightings in a row on the other side
+    arrivals: np.ndarray  # per line: the first of those footpoints
     stays: dict[int, _Stay] = field(default_factory=dict)
 
 
@@ -149,13 +156,13 @@ class Analytics:
             else np.asarray(detections.class_id, dtype=np.int64)
         )
         names = class_names(detections, self.names)
-        sides, distances = self._sides(site, feet, class_ids)
+        sides = self._sides(site, feet, class_ids)
         zones = self._zone_states(site, feet, crops, class_ids)
         inside = np.zeros((len(ids), len(site.zones)), dtype=bool)
         for row in np.flatnonzero(ids >= 0):  # confirmed tracks only
             track_id = int(ids[row])
             track = self._seen(track_id, int(class_ids[row]), names[row], len(site.lines))
-            self._cross_lines(site, track_id, track, feet[row], sides[row], distances[row])
+            self._cross_lines(site, track_id, track, feet[row], sides[row])
             self._enter_leave(site, track_id, track, zones[row])
             inside[row, list(track.stays)] = True
         self._expire()
@@ -208,20 +215,16 @@ class Analytics:
             self._resolved = site
         return self._resolved
 
-    def _sides(
-        self, site: Site, feet: np.ndarray, class_ids: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(N, lines) decided side of each footpoint (+1 in, -1 out, 0 inside the band or of a
-        class the line does not count) and (N, lines) signed distances."""
+    def _sides(self, site: Site, feet: np.ndarray, class_ids: np.ndarray) -> np.ndarray:
+        """(N, lines) decided side of each footpoint: +1 in, -1 out, 0 inside the band or of a
+        class the line does not count."""
         sides = np.zeros((len(feet), len(site.lines)), dtype=np.int8)
-        distances = np.zeros((len(feet), len(site.lines)))
         for k, line in enumerate(site.lines):
             distance = signed_distance(feet, line.points, line.in_side)
             side = np.where(distance > self._bands[k, 1], 1, 0)
             side = np.where(distance < -self._bands[k, 0], -1, side)
             sides[:, k] = np.where(class_allowed(line.classes, class_ids), side, 0)
-            distances[:, k] = distance
-        return sides, distances
+        return sides
 
     def _zone_states(
         self, site: Site, feet: np.ndarray, crops: list[Crop] | None, class_ids: np.ndarray
@@ -249,8 +252,10 @@ class Analytics:
                 name,
                 self._updates,
                 self._now,
-                np.zeros(lines, dtype=np.int8),
-                np.zeros((lines, 2)),
+                sides=np.zeros(lines, dtype=np.int8),
+                anchors=np.zeros((lines, 2)),
+                pending=np.zeros(lines, dtype=np.int64),
+                arrivals=np.zeros((lines, 2)),
             )
             self._tracks[track_id] = track
         else:
@@ -266,21 +271,30 @@ class Analytics:
         track: _Track,
         foot: np.ndarray,
         sides: np.ndarray,
-        distances: np.ndarray,
     ) -> None:
-        """Count each line whose decided side the track changed through the line's span."""
+        """Count each line whose decided side the track changed, for :data:`CONFIRM_FRAMES`
+        sightings in a row, by a move through the line's span."""
         decided = sides != 0
-        for k in np.flatnonzero(decided & (track.sides != 0) & (sides != track.sides)):
+        stay = decided & (sides == track.sides)
+        fresh = decided & (track.sides == 0)
+        track.sides[fresh] = sides[fresh]
+        track.anchors[stay | fresh] = foot
+        track.pending[stay] = 0  # back on its side: a flicker, not a crossing
+        for k in np.flatnonzero(decided & ~stay & ~fresh):
+            track.pending[k] += 1
+            if track.pending[k] == 1:
+                track.arrivals[k] = foot
+            if track.pending[k] < CONFIRM_FRAMES:
+                continue
             line = site.lines[k]
-            start = track.anchors[k]
-            d0 = float(signed_distance(start[None], line.points, line.in_side)[0])
-            if crosses_segment(start, foot, line.points, d0, float(distances[k])):
+            start, end = track.anchors[k], track.arrivals[k]
+            d0, d1 = signed_distance(np.stack([start, end]), line.points, line.in_side)
+            if crosses_segment(start, end, line.points, float(d0), float(d1)):
                 direction = "in" if sides[k] > 0 else "out"
                 counts = self._crossings[line.name][direction]
                 counts[track.class_name] = counts.get(track.class_name, 0) + 1
                 self._emit(LINE_CROSS, track_id, track, line=line.name, direction=direction)
-        track.sides[decided] = sides[decided]
-        track.anchors[decided] = foot
+            track.sides[k], track.anchors[k], track.pending[k] = sides[k], foot, 0
 
     def _enter_leave(self, site: Site, track_id: int, track: _Track, states: np.ndarray) -> None:
         """Enter the zones the track is inside, leave those it is clearly out of, and report a

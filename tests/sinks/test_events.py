@@ -22,7 +22,7 @@ def counted(steps):
 def test_events_have_exactly_the_documented_keys(tmp_path) -> None:
     path = tmp_path / "events.jsonl"
     sink = EventsJsonlSink(path)
-    steps = [objects([(200, 150)], [7]), objects([(200, 250)], [7]), objects([(200, 330)], [7])]
+    steps = [objects([(200, y)], [7]) for y in (150, 250, 250, 330)]
     view = StreamView(sink)  # as one of several streams sharing the file
     for current, detections in counted(steps):
         view.write(current, None, detections)
@@ -38,19 +38,20 @@ def test_events_have_exactly_the_documented_keys(tmp_path) -> None:
         "line": "gate",
         "direction": "in",
         "stream": "cam",
-        "frame": 1,
-        "time_ms": 1000 / 30,
+        "frame": 2,
+        "time_ms": 2000 / 30,
         "track_id": 7,
         "class_id": 0,
         "class_name": "person",
     }
-    assert events[2]["dwell_s"] == 0.067
+    assert events[2]["dwell_s"] == 0.1
 
 
 def test_jsonl_frames_gain_zones_and_lines_only_with_analytics(tmp_path) -> None:
     plain, counted_path = tmp_path / "plain.jsonl", tmp_path / "counted.jsonl"
     plain_sink, counted_sink = JsonlSink(plain), JsonlSink(counted_path)
-    for current, detections in counted([objects([(200, 150)], [7]), objects([(200, 250)], [7])]):
+    steps = [objects([(200, y)], [7]) for y in (150, 250, 250)]
+    for current, detections in counted(steps):
         counted_sink.write(current, None, detections)
         bare = objects(detections.xyxy[:, [0, 3]] + [10, 0], detections.tracker_id)
         plain_sink.write(current, None, bare)

@@ -43,6 +43,13 @@ class Subscriber:
         with self._lock:
             self.messages.append((message.topic, message.payload.decode(), message.retain))
 
+    def wait_for(self, topic: str, count: int, timeout_s: float = 15.0) -> None:
+        """Until ``count`` distinct payloads arrived on ``topic`` (QoS 1 may repeat one), or
+        ``timeout_s``: a subscriber coming back after an outage gets its backlog then."""
+        deadline = time.monotonic() + timeout_s
+        while len(set(self.received(topic))) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+
     def received(self, topic: str) -> list[str]:
         with self._lock:
             return [payload for t, payload, _ in self.messages if t == topic]
@@ -96,7 +103,7 @@ def test_every_event_is_delivered_or_counted_dropped_across_a_broker_restart(bro
     broker.start()
     feed(sink, analytics, 200, 300, sent)
     sink.close()
-    time.sleep(1.0)  # the subscriber's last messages
+    subscriber.wait_for("site/events", sink.delivered)
     subscriber.close()
 
     assert sink.published + sink.dropped == len(sent) > 500
