@@ -12,14 +12,25 @@ from typing import TYPE_CHECKING, Any
 from rtseg.errors import RtsegError
 
 if TYPE_CHECKING:
+    from rtseg.analytics import Analytics
     from rtseg.app.api import Result, segment, track
     from rtseg.engine import Segmenter
     from rtseg.pipeline import Pipeline
     from rtseg.tracking import Tracker
 
-__all__ = ["Pipeline", "Result", "RtsegError", "Segmenter", "Tracker", "segment", "track"]
+__all__ = [
+    "Analytics",
+    "Pipeline",
+    "Result",
+    "RtsegError",
+    "Segmenter",
+    "Tracker",
+    "segment",
+    "track",
+]
 
 _HOMES = {
+    "Analytics": "rtseg.analytics",
     "Pipeline": "rtseg.pipeline",
     "Result": "rtseg.app.api",
     "Segmenter": "rtseg.engine",

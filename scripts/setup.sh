@@ -14,8 +14,9 @@ if [ "${1:-}" = test ]; then
   # The live-view test drives a real browser; the RTSP tests run GStreamer's RTSP server
   # (under Debian's python3); the damaged-input tests build their files and count frames with
   # ffmpeg/ffprobe; the preview-window tests run a real X server (Xvfb), find windows and press
-  # keys in them (x11-utils, xdotool) and grab the screen (ffmpeg).
-  for package in chromium ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 \
+  # keys in them (x11-utils, xdotool) and grab the screen (ffmpeg); the --mqtt tests start,
+  # kill and restart a real MQTT broker (mosquitto).
+  for package in chromium ffmpeg mosquitto python3-gi gir1.2-gst-rtsp-server-1.0 \
       gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
       gstreamer1.0-plugins-ugly gstreamer1.0-libav xvfb x11-utils xdotool; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' \

@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from rtseg.cli.analyze import analyze_command
 from rtseg.cli.info import info_command
 from rtseg.cli.logs import configure_logging
 from rtseg.cli.parser import build_parser
@@ -24,7 +25,12 @@ EXIT_INTERRUPTED = 130
 def run_cli(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.verbose)
-    commands = {"run": run_command, "info": info_command, "quantize": quantize_command}
+    commands = {
+        "run": run_command,
+        "info": info_command,
+        "quantize": quantize_command,
+        "analyze": analyze_command,
+    }
     try:
         return commands[args.command](args)
     except RtsegError as error:

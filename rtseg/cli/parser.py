@@ -1,9 +1,10 @@
-"""The flags of ``rtseg run``, ``rtseg info`` and ``rtseg quantize``."""
+"""The flags of ``rtseg run``, ``rtseg info``, ``rtseg quantize`` and ``rtseg analyze``."""
 
 from __future__ import annotations
 
 import argparse
 
+from rtseg.cli.analyze import add_parser as add_analyze_parser
 from rtseg.cli.quantize import add_parser as add_quantize_parser
 from rtseg.engine.providers import parse_device
 from rtseg.engine.runtime import PRECISIONS
@@ -24,7 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rtseg", description="Real-time instance segmentation with stable track IDs."
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{run,info,quantize}")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="{run,info,quantize,analyze}"
+    )
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -121,4 +124,5 @@ def build_parser() -> argparse.ArgumentParser:
         "info", parents=[common], help="model metadata, classes and execution providers"
     )
     add_quantize_parser(commands)
+    add_analyze_parser(commands)
     return parser

@@ -21,11 +21,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
 from rtseg.errors import RtsegError
 from rtseg.sources.factory import GLOB_CHARS, webcam_index
 from rtseg.sources.live import TRANSPORTS
+from rtseg.yamlfile import read_yaml
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
 OPTIONS = (
@@ -82,19 +81,7 @@ def options_from_sources(sources: Sequence[str]) -> list[StreamOptions]:
 
 def load_streams(path: str | Path) -> list[StreamOptions]:
     """The streams listed in a YAML/JSON file; RtsegError (one line) for any problem."""
-    path = Path(path).expanduser()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise RtsegError(f"cannot read streams file {path}: {error.strerror or error}") from error
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(error, "problem", None) or "syntax error"
-        raise RtsegError(f"{path}: not valid YAML/JSON{where}: {problem}") from error
-    return parse_streams(data, str(path))
+    return parse_streams(read_yaml(path, "streams file"), str(Path(path).expanduser()))
 
 
 def parse_streams(data: Any, origin: str = "streams") -> list[StreamOptions]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
@@ -23,7 +24,7 @@ SCALARS = (
 # status keys of the live view itself; any other number is the pipeline's (see render_metrics)
 OWN_KEYS = frozenset(
     {key for key, *_ in SCALARS}
-    | {"latency_ms", "latency_seconds_sum", "objects", "tracking", "last_frame_index"}
+    | {"latency_ms", "latency_seconds_sum", "objects", "tracking", "last_frame_index", "analytics"}
 )
 
 
@@ -57,11 +58,68 @@ def render_metrics(status: Mapping[str, object]) -> str:
             "Objects per class in the newest frame.",
             [(labels(**{"class": name}), count) for name, count in objects.items()],
         )
+    analytics = status.get("analytics")
+    if isinstance(analytics, Mapping):
+        lines += analytics_families(analytics)
     for key, value in status.items():
         name = f"rtseg_{key}"
         if key not in OWN_KEYS and is_number(value) and METRIC_NAME.fullmatch(name):
             lines += family(name, "gauge", f"Pipeline status field {key}.", [("", value)])
     return "\n".join(lines) + "\n"
+
+
+def analytics_families(totals: Mapping[str, list[Mapping[str, Any]]]) -> list[str]:
+    """The line, zone and dwell families from ``/api/status``'s ``analytics`` totals."""
+    lines = family(
+        "rtseg_line_crossings_total",
+        "counter",
+        "Line crossings so far, by direction and class.",
+        [
+            (
+                labels(
+                    stream=r["stream"],
+                    line=r["line"],
+                    direction=r["direction"],
+                    **{"class": r["class"]},
+                ),
+                r["count"],
+            )
+            for r in totals.get("crossings", [])
+        ],
+    )
+    lines += family(
+        "rtseg_zone_occupancy",
+        "gauge",
+        "Objects in a zone now, by class (a lost one until its zone_exit).",
+        [
+            (labels(stream=r["stream"], zone=r["zone"], **{"class": r["class"]}), r["count"])
+            for r in totals.get("occupancy", [])
+        ],
+    )
+    lines += family(
+        "rtseg_zone_events_total",
+        "counter",
+        "Zone events so far: zone_enter, zone_exit, zone_loiter.",
+        [
+            (labels(stream=r["stream"], zone=r["zone"], event=r["event"]), r["count"])
+            for r in totals.get("zone_events", [])
+        ],
+    )
+    samples: list[tuple[str, object]] = []
+    for r in totals.get("dwell", []):
+        where = {"stream": r["stream"], "zone": r["zone"]}
+        samples += [
+            (f"_bucket{labels(**where, le=format_value(float(bound)))}", count)
+            for bound, count in r["buckets"].items()
+        ]
+        samples += [
+            (f"_bucket{labels(**where, le='+Inf')}", r["count"]),
+            (f"_sum{labels(**where)}", r["sum"]),
+            (f"_count{labels(**where)}", r["count"]),
+        ]
+    return lines + family(
+        "rtseg_zone_dwell_seconds", "histogram", "Time spent in a zone, per zone_exit.", samples
+    )
 
 
 def family(

@@ -7,11 +7,14 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import supervision as sv
 
+from rtseg.analytics.events import METADATA_KEY
 from rtseg.pipeline.stats import latency_figures
+from rtseg.serve.analytics_stats import AnalyticsTally
 
 WINDOW_S = 5.0  # fps and latency percentiles cover the frames of the last few seconds
 
@@ -20,7 +23,9 @@ WINDOW_S = 5.0  # fps and latency percentiles cover the frames of the last few s
 class LiveSnapshot:
     """Stats at one instant. ``fps``/``latency_ms`` cover the last ``WINDOW_S`` seconds;
     ``objects``/``active_tracks`` the newest frame; ``frames``/``latency_seconds_sum``/
-    ``total_tracks`` the whole run. ``frame_age_s`` is None before the first frame."""
+    ``total_tracks`` the whole run. ``frame_age_s`` is None before the first frame.
+    ``analytics`` holds the line, zone and dwell totals (None unless the frames were counted;
+    :class:`~rtseg.serve.analytics_stats.AnalyticsTally`)."""
 
     frames: int
     fps: float
@@ -32,6 +37,7 @@ class LiveSnapshot:
     total_tracks: int
     last_frame_index: int | None
     frame_age_s: float | None
+    analytics: dict[str, list[dict[str, Any]]] | None = None
 
 
 def class_counts(detections: sv.Detections) -> dict[str, int]:
@@ -62,6 +68,7 @@ class LiveStats:
         self._track_ids: set[int] = set()
         self._last_index: int | None = None
         self._last_added: float | None = None
+        self._analytics = AnalyticsTally()
         self._lock = threading.Lock()
 
     def add(self, index: int, captured_at: float, detections: sv.Detections) -> None:
@@ -70,7 +77,10 @@ class LiveStats:
         latency = max(0.0, now - captured_at)
         objects = class_counts(detections)
         ids = None if detections.tracker_id is None else frozenset(detections.tracker_id.tolist())
+        analytics = detections.metadata.get(METADATA_KEY)
         with self._lock:
+            if analytics is not None:
+                self._analytics.add(analytics)
             self._recent.append((now, latency))
             self._prune(now)
             self._frames += 1
@@ -98,6 +108,7 @@ class LiveStats:
                 total_tracks=len(self._track_ids),
                 last_frame_index=self._last_index,
                 frame_age_s=None if self._last_added is None else now - self._last_added,
+                analytics=self._analytics.status(),
             )
         return snapshot
 

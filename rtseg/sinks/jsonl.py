@@ -6,6 +6,10 @@ Schema (exact)::
         {"track_id": int|null, "class_id": int, "class_name": str, "confidence": float,
          "box_xyxy": [x1, y1, x2, y2], "mask": {"size": [H, W], "counts": str} | null}]}
 
+Detections counted by :class:`rtseg.Analytics` add ``"zones": {"zone": occupancy}`` and
+``"lines": {"line": {"in": n, "out": m}}`` (counts so far) after ``detections``; other lines
+are unchanged.
+
 Masks are COCO compressed RLE (``pycocotools.mask.decode`` restores them); ``mask`` is null
 when the detections carry no masks. Confidence has 4 decimals, box coordinates 2.
 """
@@ -22,6 +26,7 @@ import supervision as sv
 from pycocotools import mask as mask_utils
 from supervision.detection.compact_mask import CompactMask
 
+from rtseg.analytics.events import METADATA_KEY
 from rtseg.annotate.labels import class_names
 from rtseg.masks import box_crops
 from rtseg.sinks.base import open_text
@@ -80,7 +85,7 @@ def frame_record(
         masks,
         strict=True,
     )
-    return {
+    record = {
         "frame": frame.index,
         "time_ms": frame.time_ms,
         "width": width,
@@ -97,6 +102,11 @@ def frame_record(
             for track_id, class_id, name, confidence, box, mask in rows
         ],
     }
+    analytics = detections.metadata.get(METADATA_KEY)
+    if analytics is not None:
+        record["zones"] = analytics.zones_record()
+        record["lines"] = analytics.lines_record()
+    return record
 
 
 class JsonlSink:
