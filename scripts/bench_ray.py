@@ -46,7 +46,7 @@ def run(model: str, clip: str, streams: int, actors: int, cpus: int, folder: Pat
         ModelPlan(model, device="cpu"),
         track=True,
         outputs=outputs,
-        annotator=lambda: None,  # nothing drawn: JSON Lines only
+        annotator=lambda _stream: None,  # nothing drawn: JSON Lines only
         actors=actors,
         cpus_per_actor=cpus // actors,
     )

@@ -46,7 +46,7 @@ from rtseg.analytics.geometry import (
     signed_distance,
 )
 from rtseg.analytics.site import DEFAULT_BAND, Site, class_allowed
-from rtseg.annotate.labels import class_names
+from rtseg.classes import class_names
 from rtseg.errors import RtsegError
 from rtseg.sources import Frame
 

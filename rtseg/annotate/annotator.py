@@ -7,8 +7,10 @@ from collections.abc import Mapping
 import numpy as np
 import supervision as sv
 
+from rtseg.analytics import Site
 from rtseg.annotate.labels import instance_labels
 from rtseg.annotate.masks import blend_masks, blend_tables
+from rtseg.annotate.zones import ZoneLineAnnotator
 
 
 def color_indices(detections: sv.Detections) -> np.ndarray:
@@ -36,8 +38,10 @@ class FrameAnnotator:
         trace: bool = False,
         mask_opacity: float = 0.5,
         palette: sv.ColorPalette = sv.ColorPalette.DEFAULT,
+        site: Site | None = None,
     ) -> None:
         self.names = names
+        self._zones = ZoneLineAnnotator(site, palette) if site is not None else None
         self._tables = blend_tables(palette, mask_opacity) if show_masks else None
         self._boxes = sv.BoxAnnotator(color=palette, thickness=2) if show_boxes else None
         self._labels = (
@@ -48,9 +52,15 @@ class FrameAnnotator:
         self._traces = sv.TraceAnnotator(color=palette, thickness=2) if trace else None
 
     def annotate(self, scene: np.ndarray, detections: sv.Detections) -> np.ndarray:
-        """Draw ``detections`` onto ``scene`` (HxWx3 BGR uint8) in place and return it."""
-        if len(detections) == 0:
-            return scene
+        """Draw ``detections`` onto ``scene`` (HxWx3 BGR uint8) in place and return it; with
+        a ``site``, its zones and lines and their counts on top."""
+        if len(detections):
+            self._draw_detections(scene, detections)
+        if self._zones is not None:
+            self._zones.annotate(scene, detections)
+        return scene
+
+    def _draw_detections(self, scene: np.ndarray, detections: sv.Detections) -> None:
         colors = color_indices(detections)
         if self._tables is not None and detections.mask is not None:
             blend_masks(scene, detections.mask, detections.xyxy, colors, self._tables)
@@ -61,4 +71,3 @@ class FrameAnnotator:
         if self._labels is not None:
             labels = instance_labels(detections, self.names)
             self._labels.annotate(scene, detections, labels=labels, custom_color_lookup=colors)
-        return scene

@@ -90,6 +90,9 @@ def run_options(
     loop: bool = False,
     realtime: bool = False,
     transport: str | None = None,
+    analytics: str | None = None,
+    events: str | None = None,
+    mqtt: str | None = None,
     progress: bool = False,
 ) -> dict[str, Any]:
     """The options ``track``/``segment`` accept, as the CLI's flags of the same names."""

@@ -42,6 +42,8 @@ class RunPlan:
     multi: bool = False
     progress: bool = True
     caller_reads: bool = False  # the Python API's loop takes every result: an output too
+    events: str | None = None  # every stream's analytics events, one JSON Lines file
+    mqtt: str | None = None  # mqtt://host:port/prefix the events go to
 
     @property
     def several(self) -> bool:
@@ -56,6 +58,12 @@ class RunPlan:
             raise RtsegError("--serve-token needs --serve [HOST:]PORT")
         if not self.track and (any(stream.mot for stream in self.streams)):
             raise RtsegError("--mot writes track ids: drop --no-track")
+        counted = any(stream.analytics for stream in self.streams)
+        if counted and not self.track:
+            raise RtsegError("--analytics counts tracks: drop --no-track")
+        for flag, value in (("--events", self.events), ("--mqtt", self.mqtt)):
+            if value and not counted:
+                raise RtsegError(f"{flag} writes analytics events: give --analytics SITE")
         if not self.several:
             return
         if self.show or self.serve:
@@ -63,7 +71,8 @@ class RunPlan:
                 "--show and --serve take one source; with several use --output/--jsonl"
             )
         for stream in self.streams:
-            if not (stream.writes or self.jsonl or self.caller_reads):
+            events = stream.analytics and (self.events or self.mqtt)
+            if not (stream.writes or self.jsonl or self.caller_reads or events):
                 raise RtsegError(
                     f"stream {stream.name} has no output: give --output, --jsonl, --mot or"
                     " --rtsp-out (or output/jsonl/mot/rtsp_out in the streams file)"
@@ -75,7 +84,7 @@ class RunPlan:
         return model_filters(self.streams, self.track)
 
 
-READING = ("vid_stride", "loop", "realtime", "transport")  # how a source is read
+READING = ("vid_stride", "loop", "realtime", "transport", "analytics")  # a stream's defaults
 
 
 def per_stream_path(path: str, name: str) -> str:
@@ -103,11 +112,11 @@ def make_plan(
 ) -> RunPlan:
     """The plan for ``configs`` (each stream's own options): the given options are every
     stream's defaults (``defaults`` holds ``vid_stride``, ``loop``, ``realtime``,
-    ``transport`` and :class:`RunPlan`'s other fields), ``model``'s ``conf``/``classes``
-    included. With several streams (or ``several``), a stream without its own video, MOT or
-    RTSP output writes the run's with ``-<stream>`` added (``runs/out.mp4`` →
-    ``runs/out-front.mp4``) and one without its own JSON Lines file writes to the shared
-    ``jsonl``."""
+    ``transport``, ``analytics`` and :class:`RunPlan`'s other fields), ``model``'s
+    ``conf``/``classes`` included. With several streams (or ``several``), a stream without
+    its own video, MOT or RTSP output writes the run's with ``-<stream>`` added
+    (``runs/out.mp4`` → ``runs/out-front.mp4``) and one without its own JSON Lines file
+    writes to the shared ``jsonl``."""
     several = several or len(configs) > 1 or defaults.get("ray") is not None
     given = {key: defaults.pop(key, None) for key in READING}
     reading = {key: value for key, value in given.items() if value is not None}

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import supervision as sv
 
 from rtseg.annotate import FrameAnnotator
-from rtseg.app.outputs import open_outputs, open_shared_jsonl
+from rtseg.app.outputs import open_outputs, open_shared_outputs
 from rtseg.app.plan import RunPlan
 from rtseg.engine import Segmenter
 from rtseg.engine.runtime import is_openvino_model
@@ -96,8 +96,8 @@ class Runner:
             raise error
         return Outcome(summary, caught.exit_code if caught else 0, bool(summary.failed))
 
-    def _annotator(self) -> FrameAnnotator:
-        return FrameAnnotator(self._names, trace=self.plan.trace)
+    def _annotator(self, stream: StreamPlan) -> FrameAnnotator:
+        return stream.annotator(self._names, self.plan.trace)
 
     def _in_process(self, model: Path, stack: ExitStack) -> Pipeline:
         plan = self.plan
@@ -108,15 +108,14 @@ class Runner:
             self.live[stream.name] = sources[-1].is_live
         segmenter, workers = load_model(model, plan.model, plan.streams, sources, plan.track)
         self._names = segmenter.names
-        shared_jsonl = open_shared_jsonl(plan, self._names, stack)
+        shared = open_shared_outputs(plan, self._names, stack)
         streams = [
             stream.stream(
                 source,
                 plan.track,
-                open_outputs(
-                    plan, stream, source.facts, self._names, stack, shared_jsonl, source.name
-                ),
-                self._annotator(),
+                self._names,
+                open_outputs(plan, stream, source.facts, self._names, stack, shared, source.name),
+                self._annotator(stream),
             )
             for stream, source in zip(plan.streams, sources, strict=True)
         ]
@@ -143,10 +142,10 @@ class Runner:
         # The model is checked here, before any actor (OpenVINO IR only loads in OpenVINO).
         device = "openvino" if is_openvino_model(model) else "cpu"
         self._names = Segmenter(str(model), device=device).names
-        shared_jsonl = open_shared_jsonl(plan, self._names, stack)
+        shared = open_shared_outputs(plan, self._names, stack)
 
         def outputs(stream: StreamPlan, facts: SourceFacts) -> list[Sink]:
-            return open_outputs(plan, stream, facts, self._names, stack, shared_jsonl)
+            return open_outputs(plan, stream, facts, self._names, stack, shared)
 
         return RayHost(
             plan.streams,

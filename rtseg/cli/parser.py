@@ -80,6 +80,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--jsonl", help="results as JSON Lines, one line per frame")
     run.add_argument("--mot", help="tracks as MOTChallenge text")
     run.add_argument(
+        "--analytics",
+        metavar="SITE",
+        help="site file (YAML) of lines and zones to count on every stream's tracks",
+    )
+    run.add_argument("--events", help="analytics events as JSON Lines, one event per line")
+    run.add_argument(
+        "--mqtt",
+        metavar="URL",
+        help="publish analytics events and zone occupancy to mqtt://host[:port][/prefix]",
+    )
+    run.add_argument(
         "--serve",
         metavar="[HOST:]PORT",
         help="browser live view + /api/status + /metrics (host 127.0.0.1 unless given)",

@@ -149,7 +149,7 @@ class RayHost:
     cluster's CPUs / ``cpus_per_actor``), each running the engine with its own session of
     ``model`` (its ``path`` resolved), tracked when ``track``. Each stream's results are
     written here through ``outputs(stream, facts)`` (its sinks, opened once its worker reports
-    the source's facts) and drawn with a fresh ``annotator()``, as in-process.
+    the source's facts) and drawn with ``annotator(stream)``, as in-process.
 
     ``address``: a running cluster's address, or None for a local ``ray.init()`` (Ray already
     initialised in this process is used as is). Each actor declares ``cpus_per_actor`` CPUs and,
@@ -166,7 +166,7 @@ class RayHost:
         *,
         track: bool = True,
         outputs: OutputFactory,
-        annotator: Callable[[], FrameAnnotator],
+        annotator: Callable[[StreamPlan], FrameAnnotator],
         address: str | None = None,
         actors: int | None = None,
         cpus_per_actor: int = 1,
@@ -322,7 +322,7 @@ class RayHost:
             progress.live = source_facts.is_live
             if progress.renderer is None:
                 sinks = self.outputs(self.streams[name], source_facts)
-                progress.renderer = Renderer(sinks, self.annotator())
+                progress.renderer = Renderer(sinks, self.annotator(self.streams[name]))
 
     def _write(self, actor: ActorState, result: FrameResult) -> None:
         """One frame to its stream's outputs, track IDs shifted past earlier worker runs. An

@@ -102,6 +102,7 @@ class StreamGroupWorker:
             plan.stream(
                 source,
                 self.track,
+                segmenter.names,
                 [DriverSink(plan.name, self._results, plan.name in self.images)],
             )
             for plan, source in zip(self.streams, sources, strict=True)

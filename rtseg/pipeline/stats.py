@@ -52,6 +52,7 @@ class Summary:
     stopped_early: bool = False
     outages: tuple[Outage, ...] = ()
     undecodable: int | None = None  # recorded frames skipped as damaged; None: live input
+    analytics: tuple[str, ...] = ()  # the counts of its lines and zones
 
     @property
     def fps(self) -> float:
@@ -74,7 +75,7 @@ class Summary:
             lines.append(f"source outages: {outage_text(self.outages)}")
         if self.tracks is not None:
             lines.append(f"tracks: {self.tracks}")
-        return "\n".join(lines)
+        return "\n".join([*lines, *self.analytics])
 
 
 @dataclass
@@ -124,6 +125,7 @@ class Stats:
         stopped_early: bool,
         outages: Sequence[Outage] = (),
         undecodable: int | None = None,
+        analytics: tuple[str, ...] = (),
     ) -> Summary:
         with self._lock:
             stage_ms = {name: percentiles(self._stage_ms[name]) for name in self.stages}
@@ -137,6 +139,7 @@ class Stats:
                 stopped_early=stopped_early,
                 outages=tuple(outages),
                 undecodable=undecodable,
+                analytics=analytics,
             )
 
 

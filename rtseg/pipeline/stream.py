@@ -26,6 +26,7 @@ from rtseg.pipeline.stages import END, Channel, Control, Lanes, Stage, stage_fai
 from rtseg.pipeline.stats import Stats, StreamResult, Summary
 
 if TYPE_CHECKING:
+    from rtseg.analytics import Analytics
     from rtseg.annotate import FrameAnnotator
     from rtseg.sinks import Sink
     from rtseg.sources import Frame, FrameSource
@@ -42,7 +43,8 @@ Decode = Callable[[Sequence[np.ndarray], Any], sv.Detections]
 class Stream:
     """One opened input of a run with everything that is its own: its ``sinks`` (which the run
     closes), ``tracker`` (None: untracked), ``annotator`` (for sinks that draw) and the
-    ``conf``/``classes`` it keeps of the shared model's detections (None: all of them)."""
+    ``conf``/``classes`` it keeps of the shared model's detections (None: all of them) and its
+    ``analytics`` (zones and lines counted right after tracking)."""
 
     name: str
     source: FrameSource
@@ -51,6 +53,7 @@ class Stream:
     annotator: FrameAnnotator | None = None
     conf: float | None = None
     classes: Sequence[int] | None = None
+    analytics: Analytics | None = None
 
 
 @dataclass
@@ -87,6 +90,7 @@ class StreamRun:
         self.name = stream.name
         self.source = stream.source
         self.tracker = stream.tracker
+        self.analytics = stream.analytics
         self._preprocess, self._infer, self._decode = preprocess, infer, decode
         self.renderer = Renderer(
             stream.sinks,
@@ -173,6 +177,7 @@ class StreamRun:
             stopped_early,
             self.source.outages,
             self.source.undecodable,
+            tuple(self.analytics.summary()) if self.analytics is not None else (),
         )
 
     def status(self) -> dict[str, int]:
@@ -238,11 +243,14 @@ class StreamRun:
         packet.blob = None
 
     def _post(self, packet: Packet) -> None:
-        """Decode detections and masks, then track (in frame order, on this one thread)."""
+        """Decode detections and masks, track, count zones and lines (in frame order, on this
+        one thread)."""
         detections = self._decode(packet.outputs, packet.letterbox)
         packet.outputs = None
         if self.tracker is not None:
             detections = self.tracker.update(detections, frames_skipped=self._skipped(packet.frame))
+        if self.analytics is not None:
+            detections = self.analytics.update(packet.frame, detections)
         packet.detections = detections
 
     def _skipped(self, frame: Frame) -> int:

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rtseg.analytics import Analytics, Site, load_site
+from rtseg.annotate import FrameAnnotator
 from rtseg.pipeline.stream import Stream
 from rtseg.sources import DEFAULT_FPS, FrameSource, open_source
 from rtseg.sources.resume import ResumedSource
 from rtseg.tracking import Tracker, detection_floor
 
 if TYPE_CHECKING:
-    from rtseg.annotate import FrameAnnotator
     from rtseg.sinks import Sink
 
 DEFAULT_CONF = 0.25  # as Ultralytics' --conf
@@ -42,7 +43,8 @@ class StreamPlan:
     :func:`~rtseg.sources.open_source`; ``transport`` is RTSP's for the source and
     ``rtsp_out``), its confidence threshold and classes (already resolved against the run's:
     ``classes`` None keeps every class) and its outputs (final paths and URLs; a stream without
-    its own ``jsonl`` writes to the run's shared file, when there is one)."""
+    its own ``jsonl`` writes to the run's shared file, when there is one). ``analytics`` is its
+    site file (zones and lines counted on its tracks), if any."""
 
     name: str
     source: str | int
@@ -56,6 +58,7 @@ class StreamPlan:
     jsonl: str | None = None
     mot: str | None = None
     rtsp_out: str | None = None
+    analytics: str | None = None
 
     @property
     def writes(self) -> bool:
@@ -76,18 +79,41 @@ class StreamPlan:
         """A tracker for this stream (at ``fps``, None: unknown) at its confidence threshold."""
         return Tracker.for_conf(self.conf, fps or DEFAULT_FPS)
 
+    def site(self) -> Site | None:
+        """The zones and lines of its site file; RtsegError (one line) for a bad file."""
+        return None if self.analytics is None else load_site(self.analytics)
+
+    def annotator(self, names: dict[int, str], trace: bool = False) -> FrameAnnotator:
+        """How its annotated outputs are drawn: detections (with ``trace``), and its site."""
+        return FrameAnnotator(names, trace=trace, site=self.site())
+
     def stream(
         self,
         source: FrameSource,
         track: bool,
+        names: dict[int, str],
         sinks: Sequence[Sink] = (),
         annotator: FrameAnnotator | None = None,
     ) -> Stream:
-        """This stream opened on ``source`` for a run: tracked when ``track``, keeping its own
-        detections of the shared model's."""
+        """This stream opened on ``source`` for a run with a model of class ``names``: tracked
+        when ``track``, keeping its own detections of the shared model's, its site counted."""
         tracker = self.tracker(source.fps) if track else None
+        site = self.site()
+        analytics = None
+        if site is not None and tracker is not None:
+            fps = source.fps or DEFAULT_FPS
+            analytics = Analytics(
+                site, self.name, lost_buffer=tracker.max_missed, fps=fps, names=names
+            )
         return Stream(
-            self.name, source, sinks, tracker, annotator, self.kept_conf(track), self.classes
+            self.name,
+            source,
+            sinks,
+            tracker,
+            annotator,
+            self.kept_conf(track),
+            self.classes,
+            analytics,
         )
 
     def open(self, start: int = 0) -> FrameSource:

@@ -3,7 +3,7 @@
 A streams file is YAML (or JSON, which YAML reads too): a list of streams, or ``{"streams":
 [...]}``. Each stream is a source string, or a mapping with ``source`` and optionally ``name``,
 ``output``, ``jsonl``, ``mot``, ``rtsp_out``, ``vid_stride``, ``loop``, ``realtime``,
-``transport``, ``conf`` and ``classes``::
+``transport``, ``conf``, ``classes`` and ``analytics`` (a site file)::
 
     streams:
       - {name: front, source: rtsp://cam1/stream, jsonl: runs/front.jsonl, conf: 0.4}
@@ -40,6 +40,7 @@ OPTIONS = (
     "transport",
     "conf",
     "classes",
+    "analytics",
 )
 
 
@@ -114,7 +115,7 @@ def _entry(item: Any, where: str) -> dict[str, Any]:
     if item.get("source") in (None, ""):
         raise RtsegError(f"{where}: 'source' is missing")
     entry: dict[str, Any] = {"source": _text(item["source"], "source", where, numbers=True)}
-    for key in ("name", "output", "jsonl", "mot", "rtsp_out"):
+    for key in ("name", "output", "jsonl", "mot", "rtsp_out", "analytics"):
         if item.get(key) is not None:
             entry[key] = _text(item[key], key, where)
     if entry.get("name") is not None and not NAME_PATTERN.fullmatch(entry["name"]):

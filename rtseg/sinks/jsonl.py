@@ -27,7 +27,7 @@ from pycocotools import mask as mask_utils
 from supervision.detection.compact_mask import CompactMask
 
 from rtseg.analytics.events import METADATA_KEY
-from rtseg.annotate.labels import class_names
+from rtseg.classes import class_names
 from rtseg.masks import box_crops
 from rtseg.sinks.base import open_text
 from rtseg.sources import Frame

@@ -14,6 +14,7 @@ unacknowledged when the sink closes are counted dropped too: every event is eith
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ import supervision as sv
 from rtseg.errors import RtsegError
 from rtseg.sinks.events import analytics_result
 from rtseg.sources import Frame
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_PORT = 1883
 DEFAULT_PREFIX = "rtseg"
@@ -121,6 +124,11 @@ class MqttSink:
         with self._lock:
             self.dropped += sum(self._unacked.values())
             self._unacked.clear()
+        if self.dropped:
+            target = f"{self.target.host}:{self.target.port}"
+            logger.warning(
+                "MQTT %s: %d of %d events not delivered", target, self.dropped, self.published
+            )
 
     def unacknowledged(self) -> int:
         """Events queued or sent that the broker has not acknowledged yet."""

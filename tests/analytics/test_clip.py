@@ -8,13 +8,11 @@ import json
 import time
 from collections import Counter
 from dataclasses import asdict
-from pathlib import Path
 
 import cv2
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from rtseg import Analytics, Segmenter, Tracker
+from rtseg import Analytics, Tracker
 from rtseg.analytics import parse_site
 from rtseg.serve.metrics import render_metrics
 from rtseg.serve.stats import LiveStats
@@ -23,26 +21,11 @@ from rtseg.sinks.events import EventsJsonlSink
 from rtseg.sinks.mqtt import MqttSink
 from rtseg.sources import Frame
 from tests.analytics import clip
-from tests.conftest import FP32_MODEL, SHARED, require_shared
+from tests.conftest import SHARED
 from tests.mqtt_broker import Mosquitto
 from tests.sinks.test_mqtt import Subscriber
 
 MEDIA = SHARED / "media"
-
-
-@pytest.fixture(scope="module")
-def segmenter() -> Segmenter:
-    return Segmenter(require_shared(FP32_MODEL), device="cpu")
-
-
-@pytest.fixture(scope="module")
-def known_clip(segmenter: Segmenter, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    sources = [MEDIA / "bridge-traffic-640x360.mp4", MEDIA / "crowd-overhead-1280x720.mp4"]
-    still = MEDIA / "highway_normal_1.png"
-    for path in (*sources, still):
-        require_shared(path)
-    target = tmp_path_factory.mktemp("clip") / "known.avi"
-    return clip.build_clip(segmenter, *sources, still, target)
 
 
 def test_the_known_clip_gives_exact_counts_everywhere(segmenter, known_clip, tmp_path) -> None:

@@ -151,3 +151,18 @@ def test_bad_input_is_one_rtseg_error(fp32_model, tmp_path):
         rtseg.track(tmp_path, model=fp32_model, colour="red")
     with pytest.raises(RtsegError, match="show=True needs stream=False"):
         rtseg.track(tmp_path, model=fp32_model, show=True)
+
+
+def test_track_counts_a_site_into_each_results_metadata(fp32_model, short_clip, tmp_path):
+    site = tmp_path / "site.yaml"
+    site.write_text("zones: [{name: road, polygon: [[0, 0.5], [1, 0.5], [1, 1], [0, 1]]}]\n")
+    events = tmp_path / "events.jsonl"
+    results = list(
+        rtseg.track(short_clip, fp32_model, device="cpu", analytics=str(site), events=str(events))
+    )
+    assert len(results) == SHORT_CLIP_FRAMES
+    counted = [result.detections.metadata["analytics"] for result in results]
+    assert all(set(analytics.zones_record()) == {"road"} for analytics in counted)
+    entered = [json.loads(line) for line in events.read_text().splitlines()]
+    assert entered and {event["event"] for event in entered} <= {"zone_enter", "zone_exit"}
+    assert sum(len(a.events) for a in counted) == len(entered)

@@ -92,7 +92,7 @@ def test_a_killed_actor_is_restarted_and_its_streams_resume(
             [StreamPlan(name, str(highway_clip)) for name in names],
             ModelPlan(str(fp32_model), device="cpu"),
             outputs=lambda stream, _facts: [JsonlSink(paths[stream.name])],
-            annotator=lambda: FrameAnnotator({}),
+            annotator=lambda _stream: FrameAnnotator({}),
             actors=2,
         )
         summaries = []

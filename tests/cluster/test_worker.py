@@ -8,6 +8,7 @@ from collections import defaultdict
 import numpy as np
 from supervision.detection.compact_mask import CompactMask
 
+from rtseg.analytics import METADATA_KEY
 from rtseg.cluster import StreamGroupWorker
 from rtseg.cluster.driver import groups
 from rtseg.pipeline import RunSummary, StreamResult
@@ -77,3 +78,19 @@ def test_summary_names_restarts_and_failures():
     assert "front: 221 frames written, resumed after 1 actor restart(s)" in text
     assert "rear: 100 frames written\n" in text and "rear: failed: Ray actor lost: gone" in text
     assert summary.failed == {"rear": "Ray actor lost: gone"}
+
+
+def test_a_streams_site_is_counted_on_the_actor(fp32_model, short_clip, tmp_path):
+    """The worker builds the stream as a local run does: its site counted after tracking, the
+    frame's analytics travelling with each result to the driver."""
+    site = tmp_path / "site.yaml"
+    site.write_text("lines: [{name: gate, points: [[0.5, 0], [0.5, 1]], in_side: [1, 0.5]}]\n")
+    stream = StreamPlan("a", str(short_clip), analytics=str(site))
+    worker = StreamGroupWorker(ModelPlan(str(fp32_model), device="cpu"), [stream], True, 1)
+    worker.start({})
+    results, last = drain(worker)
+    assert last.error is None
+    counted = [r.detections.metadata.get(METADATA_KEY) for r in results["a"]]
+    assert counted and all(result is not None for result in counted)
+    assert set(counted[-1].lines_record()) == {"gate"}
+    assert "line gate: in" in last.summary.format()
