@@ -67,11 +67,11 @@ def test_the_site_builds_strict_with_the_api_reference_and_the_picture(site):
     for name in ("track", "segment", "Segmenter", "Tracker", "Result", "RtsegError"):
         assert f'id="rtseg.{name}"' in api or f'id="rtseg.app.api.{name}"' in api, name
     assert "frames_skipped" in api  # Tracker.update's docstring, rendered
-    picture = (site / "assets" / "output.jpg").read_bytes()
-    assert picture.startswith(b"\xff\xd8")  # a JPEG
+    for picture in ("output.jpg", "zones.jpg"):  # the front page's, the zones page's
+        assert (site / "assets" / picture).read_bytes().startswith(b"\xff\xd8")  # JPEGs
 
 
-@pytest.mark.parametrize("command", ["run", "info", "quantize"])
+@pytest.mark.parametrize("command", ["run", "info", "quantize", "analyze"])
 def test_every_flag_of_the_help_is_on_the_cli_page(command):
     shown = subprocess.run(
         [sys.executable, "-m", "rtseg", command, "--help"],
