@@ -38,10 +38,10 @@ from rtseg.analytics.events import (
 from rtseg.analytics.geometry import (
     Crop,
     Polygons,
+    ZoneRaster,
     crosses_segment,
     footpoints,
     mask_crops,
-    overlap_share,
     side_reach,
     signed_distance,
 )
@@ -123,6 +123,7 @@ class Analytics:
         self._bands = np.zeros((0, 2))
         self._zone_band = 0.0
         self._polygons = Polygons([])
+        self._rasters: list[ZoneRaster | None] = []
         self._frame: Frame | None = None  # the frame being counted, its time and events
         self._now = 0.0
         self._events: list[Event] = []
@@ -212,6 +213,10 @@ class Analytics:
             ).reshape(-1, 2)  # per line: (out-side band, in-side band)
             self._zone_band = DEFAULT_BAND * float(np.hypot(width, height))
             self._polygons = Polygons([zone.polygon for zone in site.zones])
+            self._rasters = [
+                ZoneRaster(zone.polygon, width, height) if zone.mode == "overlap" else None
+                for zone in site.zones
+            ]
             self._resolved = site
         return self._resolved
 
@@ -234,8 +239,9 @@ class Analytics:
         inside = self._polygons.contain(feet)
         edge = inside | (self._polygons.distance(feet) <= self._zone_band)
         for z, zone in enumerate(site.zones):
-            if zone.mode == "overlap" and crops is not None:
-                shares = np.array([overlap_share(crop, zone.polygon) for crop in crops])
+            raster = self._rasters[z]
+            if raster is not None and crops is not None:
+                shares = np.array([raster.share(crop) for crop in crops])
                 inside[:, z] = shares >= zone.min_overlap
                 edge[:, z] = shares >= zone.min_overlap * OVERLAP_EXIT
         states = np.where(inside, 1, np.where(edge, 0, -1)).astype(np.int8)
