@@ -22,6 +22,7 @@ def test_import_rtseg_imports_no_heavy_library():
 
 
 def test_public_names_resolve_to_their_homes():
+    from rtseg.analytics import Analytics
     from rtseg.app.api import Result, segment, track
     from rtseg.engine import Segmenter
     from rtseg.errors import RtsegError
@@ -29,6 +30,7 @@ def test_public_names_resolve_to_their_homes():
     from rtseg.tracking import Tracker
 
     homes = {
+        "Analytics": Analytics,
         "Pipeline": Pipeline,
         "Result": Result,
         "RtsegError": RtsegError,
