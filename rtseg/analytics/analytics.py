@@ -69,17 +69,45 @@ class _Stay:
 
 @dataclass
 class _Track:
-    """What analytics keeps of one confirmed track."""
+    """What analytics keeps of one confirmed track (its line state is row ``slot`` of the
+    :class:`_LineStates`)."""
 
     class_id: int
     class_name: str
     seen_update: int
     seen_ms: float
-    sides: np.ndarray  # per line: -1 out, +1 in, 0 not yet decided
-    anchors: np.ndarray  # per line: the last footpoint on the decided side
-    pending: np.ndarray  # per line: sightings in a row on the other side
-    arrivals: np.ndarray  # per line: the first of those footpoints
+    slot: int
     stays: dict[int, _Stay] = field(default_factory=dict)
+
+
+class _LineStates:
+    """Every held track's state towards every line, one row per track (``slot``), so a frame's
+    tracks are compared with the lines in a few array operations."""
+
+    def __init__(self, lines: int) -> None:
+        self.sides = np.zeros((0, lines), dtype=np.int8)  # -1 out, +1 in, 0 not yet decided
+        self.anchors = np.zeros((0, lines, 2))  # the last footpoint on the decided side
+        self.pending = np.zeros((0, lines), dtype=np.int64)  # sightings on the other side
+        self.arrivals = np.zeros((0, lines, 2))  # the first of those footpoints
+        self._free: list[int] = []
+
+    def take(self) -> int:
+        """A cleared row for a new track."""
+        if not self._free:
+            grown = max(16, 2 * len(self.sides))
+            self._free = list(range(grown - 1, len(self.sides) - 1, -1))
+            for name in ("sides", "anchors", "pending", "arrivals"):
+                old = getattr(self, name)
+                new = np.zeros((grown, *old.shape[1:]), dtype=old.dtype)
+                new[: len(old)] = old
+                setattr(self, name, new)
+        slot = self._free.pop()
+        self.sides[slot], self.anchors[slot], self.pending[slot] = 0, 0.0, 0
+        self.arrivals[slot] = 0.0
+        return slot
+
+    def give_back(self, slot: int) -> None:
+        self._free.append(slot)
 
 
 class Analytics:
@@ -123,6 +151,7 @@ class Analytics:
         self._bands = np.zeros((0, 2))
         self._zone_band = 0.0
         self._polygons = Polygons([])
+        self._lines = _LineStates(len(site.lines))
         self._rasters: list[ZoneRaster | None] = []
         self._frame: Frame | None = None  # the frame being counted, its time and events
         self._now = 0.0
@@ -160,10 +189,13 @@ class Analytics:
         sides = self._sides(site, feet, class_ids)
         zones = self._zone_states(site, feet, crops, class_ids)
         inside = np.zeros((len(ids), len(site.zones)), dtype=bool)
-        for row in np.flatnonzero(ids >= 0):  # confirmed tracks only
+        rows = np.flatnonzero(ids >= 0)  # confirmed tracks only
+        tracks = [self._seen(int(ids[row]), int(class_ids[row]), names[row]) for row in rows]
+        crossed = self._cross_lines(site, tracks, feet[rows], sides[rows])
+        for i, (row, track) in enumerate(zip(rows, tracks, strict=True)):
             track_id = int(ids[row])
-            track = self._seen(track_id, int(class_ids[row]), names[row], len(site.lines))
-            self._cross_lines(site, track_id, track, feet[row], sides[row])
+            for line, direction in crossed.get(i, ()):
+                self._count_crossing(track_id, track, line, direction)
             self._enter_leave(site, track_id, track, zones[row])
             inside[row, list(track.stays)] = True
         self._expire()
@@ -249,20 +281,11 @@ class Analytics:
             states[~class_allowed(zone.classes, class_ids), z] = -1
         return states
 
-    def _seen(self, track_id: int, class_id: int, name: str, lines: int) -> _Track:
+    def _seen(self, track_id: int, class_id: int, name: str) -> _Track:
         """The state of ``track_id`` (new for an unknown id), marked as seen now."""
         track = self._tracks.get(track_id)
         if track is None:
-            track = _Track(
-                class_id,
-                name,
-                self._updates,
-                self._now,
-                sides=np.zeros(lines, dtype=np.int8),
-                anchors=np.zeros((lines, 2)),
-                pending=np.zeros(lines, dtype=np.int64),
-                arrivals=np.zeros((lines, 2)),
-            )
+            track = _Track(class_id, name, self._updates, self._now, self._lines.take())
             self._tracks[track_id] = track
         else:
             self._tracks.move_to_end(track_id)
@@ -271,42 +294,51 @@ class Analytics:
         return track
 
     def _cross_lines(
-        self,
-        site: Site,
-        track_id: int,
-        track: _Track,
-        foot: np.ndarray,
-        sides: np.ndarray,
-    ) -> None:
-        """Count each line whose decided side the track changed, for :data:`CONFIRM_FRAMES`
-        sightings in a row, by a move through the line's span."""
+        self, site: Site, tracks: list[_Track], feet: np.ndarray, sides: np.ndarray
+    ) -> dict[int, list[tuple[str, str]]]:
+        """The lines each of ``tracks`` (at ``feet``, on decided ``sides``) has crossed this
+        frame, by its position in ``tracks``: a change of decided side seen for
+        :data:`CONFIRM_FRAMES` sightings in a row, by a move through the line's span."""
+        if not tracks or not len(site.lines):
+            return {}
+        state = self._lines
+        slots = np.fromiter((track.slot for track in tracks), dtype=np.int64, count=len(tracks))
+        held, anchors = state.sides[slots], state.anchors[slots]
+        pending, arrivals = state.pending[slots], state.arrivals[slots]
+        at = np.broadcast_to(feet[:, None, :], anchors.shape)
         decided = sides != 0
-        stay = decided & (sides == track.sides)
-        fresh = decided & (track.sides == 0)
-        track.sides[fresh] = sides[fresh]
-        track.anchors[stay | fresh] = foot
-        track.pending[stay] = 0  # back on its side: a flicker, not a crossing
-        for k in np.flatnonzero(decided & ~stay & ~fresh):
-            track.pending[k] += 1
-            if track.pending[k] == 1:
-                track.arrivals[k] = foot
-            if track.pending[k] < CONFIRM_FRAMES:
-                continue
+        stay = decided & (sides == held)
+        fresh = decided & (held == 0)
+        moving = decided & ~stay & ~fresh
+        held[fresh] = sides[fresh]
+        anchors[stay | fresh] = at[stay | fresh]
+        pending[stay] = 0  # back on its side: a flicker, not a crossing
+        pending[moving] += 1
+        first = moving & (pending == 1)
+        arrivals[first] = at[first]
+        crossed: dict[int, list[tuple[str, str]]] = {}
+        for i, k in zip(*np.nonzero(moving & (pending >= CONFIRM_FRAMES)), strict=True):
             line = site.lines[k]
-            start, end = track.anchors[k], track.arrivals[k]
+            start, end = anchors[i, k], arrivals[i, k]
             d0, d1 = signed_distance(np.stack([start, end]), line.points, line.in_side)
             if crosses_segment(start, end, line.points, float(d0), float(d1)):
-                direction = "in" if sides[k] > 0 else "out"
-                counts = self._crossings[line.name][direction]
-                counts[track.class_name] = counts.get(track.class_name, 0) + 1
-                self._emit(LINE_CROSS, track_id, track, line=line.name, direction=direction)
-            track.sides[k], track.anchors[k], track.pending[k] = sides[k], foot, 0
+                direction = "in" if sides[i, k] > 0 else "out"
+                crossed.setdefault(int(i), []).append((line.name, direction))
+            held[i, k], anchors[i, k], pending[i, k] = sides[i, k], feet[i], 0
+        state.sides[slots], state.anchors[slots] = held, anchors
+        state.pending[slots], state.arrivals[slots] = pending, arrivals
+        return crossed
+
+    def _count_crossing(self, track_id: int, track: _Track, line: str, direction: str) -> None:
+        counts = self._crossings[line][direction]
+        counts[track.class_name] = counts.get(track.class_name, 0) + 1
+        self._emit(LINE_CROSS, track_id, track, line=line, direction=direction)
 
     def _enter_leave(self, site: Site, track_id: int, track: _Track, states: np.ndarray) -> None:
         """Enter the zones the track is inside, leave those it is clearly out of, and report a
         stay that has just passed its zone's ``loiter_s``."""
-        for z, zone in enumerate(site.zones):
-            stay = track.stays.get(z)
+        for z in sorted({*np.flatnonzero(states > 0).tolist(), *track.stays}):
+            zone, stay = site.zones[z], track.stays.get(z)
             if stay is None:
                 if states[z] > 0:
                     track.stays[z] = _Stay(self._now, track.class_name)
@@ -333,6 +365,7 @@ class Analytics:
         """Drop ``track_ids``; each leaves its zones as of the time it was last seen."""
         for track_id in track_ids:
             track = self._tracks.pop(track_id)
+            self._lines.give_back(track.slot)
             for z in list(track.stays):
                 self._leave(z, track_id, track, track.seen_ms, reason)
 
