@@ -155,7 +155,7 @@ class RayHost:
     initialised in this process is used as is). Each actor declares ``cpus_per_actor`` CPUs and,
     when the cluster has GPUs and ``model.device`` is not "cpu" or OpenVINO, its share of them
     (at most one).
-    ``max_restarts``: how often Ray may restart each crashed actor. The pipeline owns the sinks
+    ``max_restarts``: how often Ray may restart each crashed actor. The host owns the sinks
     that ``outputs`` opens: :meth:`run` closes them.
     """
 

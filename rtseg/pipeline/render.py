@@ -2,8 +2,8 @@
 the driver of a Ray run, so both treat outputs alike.
 
 Each frame is drawn at most once, for the sinks that show annotated frames, then written to
-every sink. A sink that fails is dropped and the others still get every frame; the failures
-are kept for the run to report (and to stop reading the stream: see the pipeline).
+every sink. A sink that fails is dropped and the others still get every frame; :meth:`render`
+returns the failure for the run to report (and to stop reading the stream).
 """
 
 from __future__ import annotations
@@ -46,7 +46,6 @@ class Renderer:
         self.on_frame = on_frame
         self.status = status
         self.interactive = [sink for sink in self.sinks if isinstance(sink, Interactive)]
-        self.failures: list[Exception] = []
         self._writing = list(self.sinks)  # the sinks that have not failed
 
     @property
@@ -63,7 +62,6 @@ class Renderer:
                 sink.write(frame, annotated, detections)
             except Exception as error:  # the other sinks still get every frame
                 self._writing.remove(sink)
-                self.failures.append(error)
                 failure = failure or error
         if self.on_frame is not None:
             self.on_frame(frame, detections)
