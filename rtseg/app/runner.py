@@ -11,7 +11,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import supervision as sv
 
@@ -71,6 +71,7 @@ class Runner:
         self.signals = signals
         self.live: dict[str, bool] = {}  # each stream's source is live (known once opened)
         self._engine: Engine | None = None
+        self._names: dict[int, str] = {}  # the model's class names, once it is loaded
         self._stopping = threading.Event()
 
     def stop(self) -> None:
@@ -133,7 +134,7 @@ class Runner:
                     sink.status = functools.partial(pipeline.status, stream.name)
         return pipeline
 
-    def _on_ray(self, model: Path, stack: ExitStack) -> Any:
+    def _on_ray(self, model: Path, stack: ExitStack) -> Engine:
         """The streams on Ray actors, their outputs written here (imported on use: Ray is an
         optional extra)."""
         from rtseg.cluster import RayHost
