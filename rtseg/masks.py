@@ -11,6 +11,7 @@ they are; a frame-size (N, H, W) array is made only for a caller that asks for o
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 from supervision.detection.compact_mask import CompactMask
@@ -34,3 +35,63 @@ def box_crops(
     compact = as_compact(mask, xyxy)
     for index, (x, y) in enumerate(compact.offsets.tolist()):
         yield compact.crop(index), x, y
+
+
+@dataclass(frozen=True)
+class ColumnRuns:
+    """Every mask's pixels as vertical runs in frame pixels, read from the crops' run lengths
+    without decoding them: run ``k`` of mask ``owner[k]`` covers rows ``top[k]`` to
+    ``stop[k] - 1`` of column ``x[k]``. Runs are ordered by mask, so per-mask sums and
+    extremes are one ``bincount`` or ``reduceat``."""
+
+    count: int  # masks
+    boxes: np.ndarray  # (count, 4) each crop's frame pixels x0, y0, x1, y1 (exclusive ends)
+    owner: np.ndarray
+    x: np.ndarray
+    top: np.ndarray
+    stop: np.ndarray
+
+    def total(self, values: np.ndarray) -> np.ndarray:
+        """(count,) per-mask sum of one value per run (0 for a mask without pixels)."""
+        return np.bincount(self.owner, weights=values, minlength=self.count)
+
+    @property
+    def area(self) -> np.ndarray:
+        """(count,) pixels of each mask."""
+        return self.total(self.stop - self.top)
+
+
+def column_runs(mask: np.ndarray | CompactMask, xyxy: np.ndarray) -> ColumnRuns:
+    """``Detections.mask`` as :class:`ColumnRuns` (a dense array is cut to ``xyxy`` first)."""
+    compact = as_compact(mask, xyxy)
+    # supervision keeps each crop's COCO (column-major) run lengths here and offers no public
+    # accessor; tests/test_masks.py pins that the runs read from them are the decoded masks.
+    lengths_list = compact._rles
+    count = len(lengths_list)
+    boxes = np.asarray(compact.bbox_xyxy, dtype=np.int64).reshape(-1, 4) + np.array([0, 0, 1, 1])
+    heights = boxes[:, 3] - boxes[:, 1]
+    sizes = np.fromiter(map(len, lengths_list), dtype=np.int64, count=count)
+    lengths = np.concatenate([np.zeros(0, np.int64), *lengths_list], dtype=np.int64)
+    run_owner = np.repeat(np.arange(count), sizes)
+    starts = np.cumsum(sizes) - sizes
+    ends = np.cumsum(lengths)
+    stop = ends - np.concatenate([[0], ends])[starts][run_owner]  # within the mask's crop
+    foreground = ((np.arange(len(lengths)) - starts[run_owner]) % 2 == 1) & (lengths > 0)
+    stop, owner = stop[foreground], run_owner[foreground]
+    start, height = stop - lengths[foreground], np.maximum(heights[owner], 1)
+    column, last = start // height, (stop - 1) // height
+    if np.any(last > column):  # a run going on past a column's bottom: one piece per column
+        pieces = last - column + 1
+        run = np.repeat(np.arange(len(start)), pieces)
+        column = column[run] + np.arange(len(run)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+        start, stop, height, owner = start[run], stop[run], height[run], owner[run]
+    top = np.maximum(start, column * height) - column * height
+    stop = np.minimum(stop, (column + 1) * height) - column * height
+    return ColumnRuns(
+        count=count,
+        boxes=boxes,
+        owner=owner,
+        x=boxes[owner, 0] + column,
+        top=boxes[owner, 1] + top,
+        stop=boxes[owner, 1] + stop,
+    )

@@ -1,64 +1,43 @@
-"""Pure geometry for lines and zones: footpoints from mask crops, sides of a line, points in
-polygons, and the share of a mask crop inside a polygon. Every function reads box crops only
-(``rtseg.masks``), never a frame-size mask."""
+"""Pure geometry for lines and zones, for all of a frame's objects at once: footpoints from
+the masks, sides of lines, points in polygons, and the share of each mask inside each polygon.
+Masks are read as column runs (``rtseg.masks.ColumnRuns``), never decoded, never frame-size."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
-import supervision as sv
 
-from rtseg.masks import box_crops
+from rtseg.masks import ColumnRuns
 
 FOOT_SHARE = 0.1
 """The footpoint is the centre of the mask's lowest rows: this share of its height (>= 1 row)."""
 
 
-def crop_footpoint(crop: np.ndarray, x: int, y: int) -> tuple[float, float] | None:
-    """The frame (x, y) of a mask crop's footpoint: the centre of its lowest set rows, at their
-    bottom edge (feet or wheels); None for an empty crop."""
-    rows = crop.any(axis=1)
-    top = int(rows.argmax())
-    if not rows[top]:
-        return None
-    bottom = len(rows) - 1 - int(rows[::-1].argmax())
-    depth = max(1, round(FOOT_SHARE * (bottom - top + 1)))
-    weights = crop[bottom - depth + 1 : bottom + 1].sum(axis=0)
-    centre = float(weights @ np.arange(len(weights))) / float(weights.sum())
-    return x + centre + 0.5, y + bottom + 1.0
-
-
-Crop = tuple[np.ndarray, int, int]
-"""A mask as ``rtseg.masks.box_crops`` yields it: the bool crop and its top-left frame x, y."""
-
-
-def mask_crops(detections: sv.Detections) -> list[Crop] | None:
-    """Each detection's mask crop (decoded once a frame, shared by every line and zone)."""
-    if detections.mask is None:
-        return None
-    return list(box_crops(detections.mask, np.asarray(detections.xyxy)))
-
-
-def footpoints(xyxy: np.ndarray, crops: list[Crop] | None) -> np.ndarray:
-    """(N, 2) footpoint per detection: from its mask crop, else its box's bottom centre."""
+def footpoints(xyxy: np.ndarray, runs: ColumnRuns | None) -> np.ndarray:
+    """(N, 2) footpoint per detection: the centre of its mask's lowest set rows, at their
+    bottom edge (feet or wheels); the box's bottom centre for a detection without mask pixels.
+    All masks at once, from their column runs."""
     xyxy = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
     points = np.stack([(xyxy[:, 0] + xyxy[:, 2]) / 2, xyxy[:, 3]], axis=1)
-    for i, (crop, x, y) in enumerate(crops or ()):
-        point = crop_footpoint(crop, x, y)
-        if point is not None:
-            points[i] = point
+    if runs is None or not len(runs.owner):
+        return points
+    new = np.diff(runs.owner, prepend=-1) != 0
+    starts = np.flatnonzero(new)  # each mask's first run (masks without pixels have none)
+    group = np.cumsum(new) - 1  # each run's position among those masks
+    bottom = np.maximum.reduceat(runs.stop, starts)  # one past the lowest set row
+    top = np.minimum.reduceat(runs.top, starts)
+    depth = np.maximum(1, np.rint(FOOT_SHARE * (bottom - top)).astype(np.int64))
+    band_top = (bottom - depth)[group]
+    in_band = np.maximum(0, np.minimum(runs.stop, bottom[group]) - np.maximum(runs.top, band_top))
+    centre = np.add.reduceat(in_band * runs.x, starts) / np.add.reduceat(in_band, starts)
+    points[runs.owner[starts]] = np.stack([centre + 0.5, bottom.astype(np.float64)], axis=1)
     return points
 
 
 def signed_distance(points: np.ndarray, line: np.ndarray, in_side: np.ndarray) -> np.ndarray:
     """Distance of each (x, y) in ``points`` from the infinite line through ``line``'s two
     points, positive on the side of ``in_side``."""
-    a, b = line
-    direction = (b - a) / np.hypot(*(b - a))
-    normal = np.array([-direction[1], direction[0]])
-    if np.dot(in_side - a, normal) < 0:
-        normal = -normal
-    return (np.asarray(points, dtype=np.float64) - a) @ normal
+    return (np.asarray(points, dtype=np.float64) - line[0]) @ in_normal(line, in_side)
 
 
 def side_reach(line: np.ndarray, in_side: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -69,16 +48,43 @@ def side_reach(line: np.ndarray, in_side: np.ndarray, width: int, height: int) -
     return np.array([max(0.0, -distance.min()), max(0.0, distance.max())])
 
 
-def crosses_segment(
-    start: np.ndarray, end: np.ndarray, line: np.ndarray, d0: float, d1: float
-) -> bool:
-    """Whether the move ``start`` -> ``end``, whose signed distances ``d0`` and ``d1`` from the
-    line have opposite signs, passes the line between its two end points (not beyond them)."""
+class Lines:
+    """Several lines in arrays, each with its unit normal towards its "in" side, so every
+    point's side of every line is one array operation."""
+
+    def __init__(self, lines: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        """``lines``: each line's two points (2, 2) and a point on its "in" side (2,)."""
+        self.start = np.array([points[0] for points, _ in lines], dtype=np.float64).reshape(-1, 2)
+        self.along = (
+            np.array([points[1] - points[0] for points, _ in lines], dtype=np.float64)
+        ).reshape(-1, 2)
+        self.normal = np.array(
+            [in_normal(points, in_side) for points, in_side in lines], dtype=np.float64
+        ).reshape(-1, 2)
+
+    def distance(self, points: np.ndarray) -> np.ndarray:
+        """(N, lines): each point's signed distance from each (infinite) line, positive on
+        its "in" side."""
+        points = np.asarray(points, dtype=np.float64).reshape(-1, 1, 2)
+        return ((points - self.start[None]) * self.normal[None]).sum(axis=2)
+
+    def passed_between_ends(self, start: np.ndarray, end: np.ndarray, k: np.ndarray) -> np.ndarray:
+        """Bool per move ``start[i]`` -> ``end[i]`` (ends on opposite sides of line ``k[i]``):
+        whether it passes the line between its two end points (not beyond them)."""
+        d0 = ((start - self.start[k]) * self.normal[k]).sum(axis=1)
+        d1 = ((end - self.start[k]) * self.normal[k]).sum(axis=1)
+        meet = start + (d0 / (d0 - d1))[:, None] * (end - start)
+        along = self.along[k]
+        position = ((meet - self.start[k]) * along).sum(axis=1) / (along * along).sum(axis=1)
+        return (position >= 0.0) & (position <= 1.0)
+
+
+def in_normal(line: np.ndarray, in_side: np.ndarray) -> np.ndarray:
+    """The line's unit normal pointing to the side of ``in_side``."""
     a, b = line
-    meet = start + (d0 / (d0 - d1)) * (end - start)
-    along = b - a
-    position = float(np.dot(meet - a, along) / np.dot(along, along))
-    return 0.0 <= position <= 1.0
+    direction = (b - a) / np.hypot(*(b - a))
+    normal = np.array([-direction[1], direction[0]])
+    return -normal if np.dot(in_side - a, normal) < 0 else normal
 
 
 class Polygons:
@@ -129,32 +135,61 @@ def polygon_crop(polygon: np.ndarray, x: int, y: int, height: int, width: int) -
     return canvas.view(bool)
 
 
-class ZoneRaster:
-    """A zone's pixels (their centres inside ``polygon``) over its bounding box in a frame of
-    ``width`` x ``height``, drawn once, so each mask's share inside is one slice and one AND."""
+class ZoneRasters:
+    """Zones' pixels (their centres inside each polygon) over their bounding boxes in a frame
+    of ``width`` x ``height``, drawn once as column prefix sums in one table, so the share of
+    every mask inside every zone is a few array operations over the masks' column runs."""
 
-    def __init__(self, polygon: np.ndarray, width: int, height: int) -> None:
-        low = np.clip(np.floor(polygon.min(axis=0)).astype(int), 0, [width, height])
-        high = np.clip(np.ceil(polygon.max(axis=0)).astype(int) + 1, 0, [width, height])
-        self.x, self.y = int(low[0]), int(low[1])
-        width, height = (int(n) for n in high - low)
-        self.pixels = (
-            polygon_crop(polygon, self.x, self.y, height, width)
-            if width and height
-            else np.zeros((height, width), bool)  # a zone off the frame
+    def __init__(self, polygons: list[np.ndarray], width: int, height: int) -> None:
+        boxes, tables = [], []
+        for polygon in polygons:
+            low = np.clip(np.floor(polygon.min(axis=0)).astype(int), 0, [width, height])
+            high = np.clip(np.ceil(polygon.max(axis=0)).astype(int) + 1, 0, [width, height])
+            (x0, y0), (x1, y1) = low.tolist(), np.maximum(high, low).tolist()
+            pixels = polygon_crop(polygon, x0, y0, y1 - y0, x1 - x0)
+            prefix = np.zeros((y1 - y0 + 1, x1 - x0), dtype=np.int64)
+            np.cumsum(pixels, axis=0, out=prefix[1:])
+            boxes.append((x0, y0, x1, y1))
+            tables.append(prefix.ravel())
+        self.boxes = np.array(boxes, dtype=np.int64).reshape(-1, 4)  # exclusive ends
+        self.widths = self.boxes[:, 2] - self.boxes[:, 0]
+        self.heights = self.boxes[:, 3] - self.boxes[:, 1]
+        sizes = [len(table) for table in tables]
+        self.base = np.cumsum([0, *sizes[:-1]]).astype(np.int64)  # each zone's first entry
+        self.table = np.concatenate(tables) if tables else np.zeros(0, dtype=np.int64)
+
+    def shares(self, runs: ColumnRuns) -> np.ndarray:
+        """(masks, zones): the share of each mask's pixels inside each zone (0 for a mask
+        without pixels)."""
+        out = np.zeros((runs.count, len(self.boxes)))
+        masks, zones = np.nonzero(
+            (runs.boxes[:, None, 0] < self.boxes[None, :, 2])
+            & (runs.boxes[:, None, 2] > self.boxes[None, :, 0])
+            & (runs.boxes[:, None, 1] < self.boxes[None, :, 3])
+            & (runs.boxes[:, None, 3] > self.boxes[None, :, 1])
+        )  # the pairs whose boxes meet
+        per_mask = np.bincount(runs.owner, minlength=runs.count)
+        count = per_mask[masks]
+        if not count.sum():
+            return out
+        pair = np.repeat(np.arange(len(masks)), count)
+        run = np.arange(len(pair)) + np.repeat(
+            (np.cumsum(per_mask) - per_mask)[masks] - (np.cumsum(count) - count), count
+        )  # each pair's mask's runs, one after another
+        zone = zones[pair]
+        column = runs.x[run] - self.boxes[zone, 0]
+        within = (column >= 0) & (column < self.widths[zone])
+        column = self.base[zone] + np.where(within, column, 0)
+        rows = [
+            np.clip(ends[run] - self.boxes[zone, 1], 0, self.heights[zone]) * self.widths[zone]
+            for ends in (runs.top, runs.stop)
+        ]
+        inside = np.where(within, self.table[column + rows[1]] - self.table[column + rows[0]], 0)
+        area = runs.area[masks]
+        out[masks, zones] = np.divide(
+            np.bincount(pair, weights=inside, minlength=len(masks)),
+            area,
+            out=np.zeros(len(masks)),
+            where=area > 0,
         )
-
-    def share(self, crop: Crop) -> float:
-        """Share of a mask crop's pixels inside the zone (0 for an empty mask)."""
-        mask, x, y = crop
-        area = np.count_nonzero(mask)
-        if not area:
-            return 0.0
-        top, left = max(y, self.y), max(x, self.x)
-        bottom = min(y + mask.shape[0], self.y + self.pixels.shape[0])
-        right = min(x + mask.shape[1], self.x + self.pixels.shape[1])
-        if bottom <= top or right <= left:
-            return 0.0
-        part = mask[top - y : bottom - y, left - x : right - x]
-        zone = self.pixels[top - self.y : bottom - self.y, left - self.x : right - self.x]
-        return np.count_nonzero(part & zone) / area
+        return out

@@ -13,7 +13,7 @@ import numpy as np
 import supervision as sv
 
 from rtseg.analytics.events import METADATA_KEY, AnalyticsResult
-from rtseg.analytics.geometry import polygon_crop, signed_distance
+from rtseg.analytics.geometry import in_normal, polygon_crop
 from rtseg.analytics.site import Site
 from rtseg.masks import box_crops
 
@@ -70,12 +70,7 @@ class ZoneLineAnnotator:
 
 def in_arrow(line: np.ndarray, in_side: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The line's midpoint and the unit normal pointing to its "in" side."""
-    a, b = line
-    direction = (b - a) / np.hypot(*(b - a))
-    normal = np.array([-direction[1], direction[0]])
-    if signed_distance((a + normal)[None], line, in_side)[0] < 0:
-        normal = -normal
-    return (a + b) / 2, normal
+    return line.mean(axis=0), in_normal(line, in_side)
 
 
 def tint_polygon(scene: np.ndarray, polygon: np.ndarray, color: tuple, opacity: float) -> None:
