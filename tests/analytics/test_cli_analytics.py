@@ -1,22 +1,26 @@
 """``rtseg run --analytics``: the engine counts the site on every stream's tracks, end to end
 on the known clip (tests/analytics/clip.py): the same exact totals in --events, the per-frame
-JSON Lines, an MQTT subscriber and the summary; per stream in a streams file; one-line errors
-for flags that do not fit."""
+JSON Lines, an MQTT subscriber and the summary; the metrics served over HTTP while it runs;
+per stream in a streams file; one-line errors for flags that do not fit."""
 
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.analytics import clip
 from tests.conftest import FP32_MODEL
 from tests.mqtt_broker import Mosquitto
 from tests.sinks.test_mqtt import Subscriber
-from tests.test_cli import rtseg
+from tests.test_cli import HANG_GUARD_S, clean_env, free_port, http_get, rtseg, rtseg_command
 
 TRUTH = clip.TRUTH
 EXPECTED = Counter(
@@ -99,6 +103,59 @@ def test_each_stream_of_a_streams_file_counts_its_own_site(known_clip, site, tmp
     assert all("lines" in line for line in lines if line["stream"] == "counted")
     assert not any("lines" in line for line in lines if line["stream"] == "plain")
     assert "counted: line gate: in 2, out 1" in done.stderr.splitlines()
+
+
+def scrape(url: str) -> dict[tuple[str, tuple], float]:
+    """``/metrics`` as {:func:`sample` key: value}; {} while it does not answer."""
+    code, body = http_get(url)
+    if code != 200:
+        return {}
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(body.decode())
+        for sample in family.samples
+    }
+
+
+def sample(name: str, **labels: str) -> tuple[str, tuple]:
+    return name, tuple(sorted(labels.items()))
+
+
+def test_served_metrics_count_the_site_while_it_runs(known_clip, site, tmp_path):
+    """``--serve`` with ``--analytics``, scraped over HTTP while the clip loops: the line, zone
+    and dwell families by stream, line or zone and class, never by track id."""
+    port = free_port()
+    process = subprocess.Popen(
+        rtseg_command(
+            *("run", "--source", known_clip, "--model", FP32_MODEL, "--device", "cpu"),
+            *("--analytics", site, "--loop", "--serve", f"127.0.0.1:{port}"),
+        ),
+        cwd=tmp_path,
+        env=clean_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    pad = {"stream": "known", "zone": "pad"}
+    loitered = sample("rtseg_zone_events_total", event="zone_loiter", **pad)
+    try:
+        deadline = time.monotonic() + HANG_GUARD_S
+        samples: dict = {}
+        while not samples.get(loitered):
+            assert process.poll() is None, process.stderr.read()
+            assert time.monotonic() < deadline, f"no loiter event served: {samples}"
+            time.sleep(0.2)
+            samples = scrape(f"http://127.0.0.1:{port}/metrics")
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=HANG_GUARD_S) == 128 + signal.SIGINT
+    finally:
+        process.kill()
+    # by then the person has crossed the gate "out", into the pad (clip.py), and stayed
+    gate = {"stream": "known", "line": "gate", "class": "person"}
+    assert samples[sample("rtseg_line_crossings_total", direction="out", **gate)] >= 1
+    assert samples[sample("rtseg_zone_events_total", event="zone_enter", **pad)] >= 1
+    assert sample("rtseg_zone_occupancy", **{"class": "person"}, **pad) in samples
+    assert not {"track", "track_id", "id"} & {label for _, labels in samples for label, _ in labels}
 
 
 @pytest.mark.parametrize(
