@@ -72,26 +72,37 @@ def column_runs(mask: np.ndarray | CompactMask, xyxy: np.ndarray) -> ColumnRuns:
     heights = boxes[:, 3] - boxes[:, 1]
     sizes = np.fromiter(map(len, lengths_list), dtype=np.int64, count=count)
     lengths = np.concatenate([np.zeros(0, np.int64), *lengths_list], dtype=np.int64)
-    run_owner = np.repeat(np.arange(count), sizes)
-    starts = np.cumsum(sizes) - sizes
     ends = np.cumsum(lengths)
-    stop = ends - np.concatenate([[0], ends])[starts][run_owner]  # within the mask's crop
-    foreground = ((np.arange(len(lengths)) - starts[run_owner]) % 2 == 1) & (lengths > 0)
-    stop, owner = stop[foreground], run_owner[foreground]
-    start, height = stop - lengths[foreground], np.maximum(heights[owner], 1)
-    column, last = start // height, (stop - 1) // height
+    starts = np.cumsum(sizes) - sizes  # each mask's first count
+    pixels_before = np.concatenate([[0], ends])[starts]  # in the masks before each one
+    runs = sizes // 2  # pixel runs: every second count, from the second on
+    owner = np.repeat(np.arange(count), runs)
+    index = 2 * (np.arange(len(owner)) - (np.cumsum(runs) - runs)[owner]) + starts[owner] + 1
+    stop, length = ends[index] - pixels_before[owner], lengths[index]  # within the crop
+    if not length.all():
+        owner, stop, length = owner[length > 0], stop[length > 0], length[length > 0]
+    start, height = stop - length, np.maximum(heights[owner], 1)
+    column, last = _floor_divide(start, height), _floor_divide(stop - 1, height)
     if np.any(last > column):  # a run going on past a column's bottom: one piece per column
         pieces = last - column + 1
         run = np.repeat(np.arange(len(start)), pieces)
         column = column[run] + np.arange(len(run)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
         start, stop, height, owner = start[run], stop[run], height[run], owner[run]
-    top = np.maximum(start, column * height) - column * height
-    stop = np.minimum(stop, (column + 1) * height) - column * height
+    shift = column * height  # the crop position of the column's top row
+    top, stop = np.maximum(start - shift, 0), np.minimum(stop - shift, height)
+    left, upper = boxes[:, 0][owner], boxes[:, 1][owner]
     return ColumnRuns(
         count=count,
         boxes=boxes,
         owner=owner,
-        x=boxes[owner, 0] + column,
-        top=boxes[owner, 1] + top,
-        stop=boxes[owner, 1] + stop,
+        x=left + column,
+        top=upper + top,
+        stop=upper + stop,
     )
+
+
+def _floor_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """``numerator // denominator`` for non-negative ints below 2**52, through float64 (exact
+    there: the quotient of a multiple is exact, any other is 1/denominator off an integer) and
+    several times faster than integer division."""
+    return (numerator / denominator).astype(np.int64)

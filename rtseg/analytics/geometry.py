@@ -168,23 +168,23 @@ class ZoneRasters:
             & (runs.boxes[:, None, 1] < self.boxes[None, :, 3])
             & (runs.boxes[:, None, 3] > self.boxes[None, :, 1])
         )  # the pairs whose boxes meet
-        per_mask = np.bincount(runs.owner, minlength=runs.count)
-        count = per_mask[masks]
+        # a mask's runs go column by column, so those in a zone's columns are one slice
+        span = 1 + max(int(runs.x.max(initial=0)), int(self.boxes[:, 2].max(initial=0)))
+        order = runs.owner * span + runs.x  # ascending
+        left, right = self.boxes[zones, 0], self.boxes[zones, 2]
+        first = np.searchsorted(order, masks * span + left)
+        count = np.searchsorted(order, masks * span + right) - first
         if not count.sum():
             return out
         pair = np.repeat(np.arange(len(masks)), count)
-        run = np.arange(len(pair)) + np.repeat(
-            (np.cumsum(per_mask) - per_mask)[masks] - (np.cumsum(count) - count), count
-        )  # each pair's mask's runs, one after another
-        zone = zones[pair]
-        column = runs.x[run] - self.boxes[zone, 0]
-        within = (column >= 0) & (column < self.widths[zone])
-        column = self.base[zone] + np.where(within, column, 0)
-        rows = [
-            np.clip(ends[run] - self.boxes[zone, 1], 0, self.heights[zone]) * self.widths[zone]
-            for ends in (runs.top, runs.stop)
-        ]
-        inside = np.where(within, self.table[column + rows[1]] - self.table[column + rows[0]], 0)
+        run = np.arange(len(pair)) + np.repeat(first - (np.cumsum(count) - count), count)
+        top, height, columns = (
+            np.repeat(values[zones], count)
+            for values in (self.boxes[:, 1], self.heights, self.widths)
+        )
+        cell = np.repeat(self.base[zones] - left, count) + runs.x[run]  # entry of row 0
+        rows = [np.clip(ends[run] - top, 0, height) * columns for ends in (runs.top, runs.stop)]
+        inside = self.table[cell + rows[1]] - self.table[cell + rows[0]]
         area = runs.area[masks]
         out[masks, zones] = np.divide(
             np.bincount(pair, weights=inside, minlength=len(masks)),
