@@ -139,7 +139,8 @@ class Analytics:
         self._lines = Lines([])
         self._bands = np.zeros((0, 2))
         self._zone_band = 0.0
-        self._polygons = Polygons([])
+        self._polygons = Polygons([])  # every zone's
+        self._footpoint_polygons = Polygons([])  # the zones judged by footpoint whatever comes
         self._overlap = np.zeros(len(site.zones), dtype=bool)  # zones judged by mask overlap
         self._rasters = ZoneRasters([], 0, 0)  # of the overlap zones
         self._min_overlap = np.array([zone.min_overlap for zone in site.zones])
@@ -266,6 +267,9 @@ class Analytics:
             self._zone_band = DEFAULT_BAND * float(np.hypot(width, height))
             self._polygons = Polygons([zone.polygon for zone in site.zones])
             self._overlap = np.array([zone.mode == "overlap" for zone in site.zones], dtype=bool)
+            self._footpoint_polygons = Polygons(
+                [zone.polygon for zone in site.zones if zone.mode != "overlap"]
+            )
             self._rasters = ZoneRasters(
                 [zone.polygon for zone in site.zones if zone.mode == "overlap"], width, height
             )
@@ -298,9 +302,11 @@ class Analytics:
     ) -> np.ndarray:
         """(tracks, zones): 1 inside, -1 clearly outside, 0 on the edge (a ``member`` stays,
         no one enters). The edge is measured only where it decides: members not inside."""
-        inside = self._polygons.contain(feet)
-        if shares is not None:
-            inside[:, self._overlap] = (shares >= self._min_overlap)[:, self._overlap]
+        if shares is None:  # no masks: every zone by footpoint
+            inside = self._polygons.contain(feet)
+        else:
+            inside = shares >= self._min_overlap
+            inside[:, ~self._overlap] = self._footpoint_polygons.contain(feet)
         inside &= counted
         states = np.where(inside, 1, -1).astype(np.int8)
         tracks, zones = np.nonzero(member & ~inside)
