@@ -3,9 +3,10 @@ takes from the engine to the sinks.
 
 Each mask is kept as the run-length encoded crop of its box with the frame position of the
 crop's top-left pixel, so a frame's masks cost about their boxes' area, not N frames. The
-tracker, the annotator and the JSON Lines encoder read the crops, the Ray transfer sends them as
-they are; a frame-size (N, H, W) array is made only for a caller that asks for one
-(``np.asarray(mask)``, the results of ``rtseg.track``).
+tracker, the annotator and the JSON Lines encoder read the crops; analytics reads their run
+lengths as :class:`ColumnRuns`, without decoding them; the Ray transfer sends them as they are.
+A frame-size (N, H, W) array is made only for a caller that asks for one (``np.asarray(mask)``,
+the results of ``rtseg.track``).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class ColumnRuns:
     """Every mask's pixels as vertical runs in frame pixels, read from the crops' run lengths
     without decoding them: run ``k`` of mask ``owner[k]`` covers rows ``top[k]`` to
     ``stop[k] - 1`` of column ``x[k]``. Runs are ordered by mask, so per-mask sums and
-    extremes are one ``bincount`` or ``reduceat``."""
+    extremes are one ``bincount`` or ``reduceat``; within a mask they go column by column."""
 
     count: int  # masks
     boxes: np.ndarray  # (count, 4) each crop's frame pixels x0, y0, x1, y1 (exclusive ends)
@@ -51,14 +52,10 @@ class ColumnRuns:
     top: np.ndarray
     stop: np.ndarray
 
-    def total(self, values: np.ndarray) -> np.ndarray:
-        """(count,) per-mask sum of one value per run (0 for a mask without pixels)."""
-        return np.bincount(self.owner, weights=values, minlength=self.count)
-
     @property
     def area(self) -> np.ndarray:
         """(count,) pixels of each mask."""
-        return self.total(self.stop - self.top)
+        return np.bincount(self.owner, weights=self.stop - self.top, minlength=self.count)
 
 
 def column_runs(mask: np.ndarray | CompactMask, xyxy: np.ndarray) -> ColumnRuns:

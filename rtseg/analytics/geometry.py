@@ -55,8 +55,8 @@ class Lines:
     def __init__(self, lines: list[tuple[np.ndarray, np.ndarray]]) -> None:
         """``lines``: each line's two points (2, 2) and a point on its "in" side (2,)."""
         self.start = np.array([points[0] for points, _ in lines], dtype=np.float64).reshape(-1, 2)
-        self.along = (
-            np.array([points[1] - points[0] for points, _ in lines], dtype=np.float64)
+        self.along = np.array(
+            [points[1] - points[0] for points, _ in lines], dtype=np.float64
         ).reshape(-1, 2)
         self.normal = np.array(
             [in_normal(points, in_side) for points, in_side in lines], dtype=np.float64
