@@ -28,6 +28,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="the run's frame rate, for the tracker's lost buffer (default: from the"
         " timestamps of the first two frames, else 30)",
     )
+    analyze.add_argument(
+        "--stream",
+        default="",
+        metavar="NAME",
+        help="stream name for the events of a one-stream --jsonl (its records have none);"
+        " rtseg run named it after the source: a file's name without extension",
+    )
     analyze.add_argument("-v", "--verbose", action="store_true", help="debug logs, tracebacks")
 
 
@@ -42,7 +49,8 @@ def analyze_command(args: argparse.Namespace) -> int:
     streams: dict[str, Analytics] = {}
     frames = events = 0
     try:
-        for stream, frame, detections in recorded_frames(args.jsonl):
+        for recorded, frame, detections in recorded_frames(args.jsonl):
+            stream = recorded or args.stream
             if stream not in streams:
                 streams[stream] = Analytics(site, stream, lost_buffer=lost_buffer, fps=fps)
             streams[stream].update(frame, detections)

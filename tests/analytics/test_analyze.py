@@ -91,6 +91,19 @@ def test_analyze_counts_a_recorded_run_like_the_live_analytics(tmp_path, capsys)
     assert "line gate: in 2, out 0" in out and "zone pen: 2 inside now" in out
 
 
+def test_analyze_names_the_stream_of_a_one_stream_run(tmp_path, capsys) -> None:
+    run_file, site_file, events_file = (
+        tmp_path / n for n in ("run.jsonl", "site.yaml", "ev.jsonl")
+    )
+    recorded_run(run_file)
+    site_file.write_text(SITE)
+    flags = ["--jsonl", run_file, "--analytics", site_file, "--events", events_file]
+    assert main(["analyze", *map(str, flags), "--stream", "cam"]) == 0
+    written = [json.loads(line) for line in events_file.read_text().splitlines()]
+    assert written and {e["stream"] for e in written} == {"cam"}
+    assert "cam: line gate: in 2, out 0" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("text", "key"),
     [
