@@ -187,9 +187,9 @@ class Analytics:
             else np.asarray(detections.class_id, dtype=np.int64)
         )
         shares = None
-        if runs is not None and self._overlap.any():
+        if runs is not None and self._overlap.any():  # of confirmed tracks' masks only
             shares = np.zeros((len(ids), len(site.zones)))
-            shares[:, self._overlap] = self._rasters.shares(runs)
+            shares[:, self._overlap] = self._rasters.shares(runs, ids >= 0)
         names = class_names(detections, self.names)
         rows = np.flatnonzero(ids >= 0)  # confirmed tracks only
         tracks = [self._seen(int(ids[row]), int(class_ids[row]), names[row]) for row in rows]

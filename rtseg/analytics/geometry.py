@@ -158,12 +158,13 @@ class ZoneRasters:
         self.base = np.cumsum([0, *sizes[:-1]]).astype(np.int64)  # each zone's first entry
         self.table = np.concatenate(tables) if tables else np.zeros(0, dtype=np.int64)
 
-    def shares(self, runs: ColumnRuns) -> np.ndarray:
+    def shares(self, runs: ColumnRuns, wanted: np.ndarray | None = None) -> np.ndarray:
         """(masks, zones): the share of each mask's pixels inside each zone (0 for a mask
-        without pixels)."""
+        without pixels, and for the masks not ``wanted``, a bool per mask)."""
         out = np.zeros((runs.count, len(self.boxes)))
         masks, zones = np.nonzero(
-            (runs.boxes[:, None, 0] < self.boxes[None, :, 2])
+            (np.ones(runs.count, dtype=bool) if wanted is None else wanted)[:, None]
+            & (runs.boxes[:, None, 0] < self.boxes[None, :, 2])
             & (runs.boxes[:, None, 2] > self.boxes[None, :, 0])
             & (runs.boxes[:, None, 1] < self.boxes[None, :, 3])
             & (runs.boxes[:, None, 3] > self.boxes[None, :, 1])
